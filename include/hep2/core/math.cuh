@@ -1,0 +1,72 @@
+// The element-wise math of hep2, written once for the CPU backend (g++) and the CUDA kernels (nvcc).
+// Every formula a backend applies per element lives here, so both compute the same bits of logic.
+#pragma once
+#include <cmath>
+
+#include "hep2/core/hd.h"
+
+namespace hep2::math {
+
+// ---- activations -------------------------------------------------------------------------------
+HEP2_HD float relu(float x) { return x > 0.f ? x : 0.f; }
+// Gradient through ReLU from its output y: the kink at 0 passes nothing (as PyTorch does).
+HEP2_HD float relu_grad(float y, float dy) { return y > 0.f ? dy : 0.f; }
+
+// Numerically safe logistic: never evaluates exp of a large positive number.
+HEP2_HD float sigmoid(float x) {
+  if (x >= 0.f) {
+    float e = expf(-x);
+    return 1.f / (1.f + e);
+  }
+  float e = expf(x);
+  return e / (1.f + e);
+}
+HEP2_HD float sigmoid_grad(float y, float dy) { return dy * y * (1.f - y); }
+
+// ---- fused sigmoid + mean squared error -------------------------------------------------------
+// loss = mean_i (sigmoid(z_i) - x_i)^2 over `count` elements. Per element we need the squared error
+// (summed by a deterministic reduction elsewhere) and dL/dz_i = 2 (s - x) s (1 - s) / count.
+HEP2_HD float sq_err(float s, float x) {
+  float d = s - x;
+  return d * d;
+}
+HEP2_HD float sigmoid_mse_grad(float s, float x, float inv_count) {
+  return 2.f * (s - x) * s * (1.f - s) * inv_count;
+}
+
+// ---- softmax cross-entropy ---------------------------------------------------------------------
+// For one row: p_j = exp(z_j - max) / sum; loss = log(sum) + max - z_label; dz_j = (p_j - [j==label]) / batch.
+HEP2_HD float softmax_xent_grad(float p, bool is_label, float inv_batch) {
+  return (p - (is_label ? 1.f : 0.f)) * inv_batch;
+}
+
+// ---- optimizers ----------------------------------------------------------------------------------
+struct AdamHyper {
+  float lr = 3e-4f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
+  float weight_decay = 0.f;  // decoupled (AdamW) decay: w -= lr * wd * w
+  // Bias corrections 1 - beta^t, computed once per step on the host.
+  float bc1 = 1.f, bc2 = 1.f;
+};
+
+// One Adam(W) update of a single parameter; m and v are updated in place.
+HEP2_HD void adam_update(float& w, float g, float& m, float& v, const AdamHyper& h) {
+  m = h.beta1 * m + (1.f - h.beta1) * g;
+  v = h.beta2 * v + (1.f - h.beta2) * g * g;
+  float mhat = m / h.bc1;
+  float vhat = v / h.bc2;
+  w -= h.lr * (mhat / (sqrtf(vhat) + h.eps) + h.weight_decay * w);
+}
+
+struct SgdHyper {
+  float lr = 1e-2f, momentum = 0.9f;
+  float weight_decay = 0.f;  // L2 decay added to the gradient, as torch.optim.SGD does
+};
+
+// SGD with momentum as torch.optim.SGD (dampening 0): buf = mu buf + g'; w -= lr buf.
+HEP2_HD void sgd_update(float& w, float g, float& buf, const SgdHyper& h) {
+  float gd = g + h.weight_decay * w;
+  buf = h.momentum * buf + gd;
+  w -= h.lr * buf;
+}
+
+}  // namespace hep2::math
