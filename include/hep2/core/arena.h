@@ -49,7 +49,9 @@ class Arena {
  public:
   static constexpr size_t kAlign = 256;  // cuDNN/cuBLAS and AVX-512 friendly
 
-  // A counting arena hands out no memory; it only measures what the carving asks for.
+  // A counting arena (also the default-constructed one) hands out no memory; it only measures
+  // what the carving asks for.
+  Arena() = default;
   static Arena counting() { return Arena(); }
   Arena(Backend& be, size_t bytes) : be_(&be), capacity_(bytes) {
     if (bytes) base_ = static_cast<char*>(be.alloc(bytes));
@@ -93,7 +95,6 @@ class Arena {
   }
 
  private:
-  Arena() = default;
   Backend* be_ = nullptr;
   char* base_ = nullptr;
   size_t capacity_ = 0, used_ = 0, peak_ = 0;

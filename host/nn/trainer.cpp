@@ -1,0 +1,70 @@
+// Trainer: the arena layout (sized by carving once on a counting arena) and the two steps.
+#include "hep2/nn/trainer.h"
+
+#include "hep2/core/error.h"
+
+namespace hep2 {
+
+Trainer::Trainer(Backend& be, Network net, int max_batch, OptimizerConfig opt)
+    : be_(be), net_(std::move(net)), max_batch_(max_batch), block_(be, net_.param_count()),
+      opt_(opt) {
+  if (max_batch < 1) fail("batch size ", max_batch, " must be at least 1");
+  Arena counting = Arena::counting();
+  carve(counting);
+  arena_ = Arena(be, counting.peak());
+  carve(arena_);
+}
+
+void Trainer::carve(Arena& a) {
+  a.reset();
+  net_.plan(a, max_batch_);
+  size_t out = net_.output_shape(net_.layer_count() - 1, max_batch_).count();
+  recon_ = a.take<float>(out);
+  probs_ = recon_;  // the two models use the same slot for their loss-side output
+  loss_ = a.take<float>(1);
+}
+
+void Trainer::init(InitScheme scheme, uint64_t seed) {
+  block_.init(be_, net_.param_tensors(), scheme, seed);
+  opt_.set_steps(0);
+}
+
+const float* Trainer::forward(int batch, const float* x, bool training, uint64_t seed,
+                              size_t end) {
+  return net_.forward(Pass{be_, training, seed}, batch, x, block_.params(), end);
+}
+
+void Trainer::ae_loss_and_grad(int batch, const float* x) {
+  const float* z = forward(batch, x, true, 0);
+  size_t count = net_.input_shape(batch).count();
+  HEP2_CHECK(net_.output_shape(net_.layer_count() - 1, batch).count() == count,
+             "the autoencoder's output must have the input's shape");
+  be_.sigmoid_mse(count, z, x, recon_, net_.output_grad(), loss_);
+  net_.backward(Pass{be_, true, 0}, batch, x, block_.params(), block_.grads());
+}
+
+void Trainer::ae_step(int batch, const float* x, float lr_scale) {
+  ae_loss_and_grad(batch, x);
+  opt_.step(be_, block_, lr_scale);
+}
+
+void Trainer::clf_loss_and_grad(int batch, const float* x, const int32_t* labels, uint64_t seed) {
+  const float* z = forward(batch, x, true, seed);
+  int classes = net_.output_shape(net_.layer_count() - 1, batch).c;
+  be_.softmax_xent(batch, classes, z, labels, probs_, net_.output_grad(), loss_);
+  net_.backward(Pass{be_, true, seed}, batch, x, block_.params(), block_.grads());
+}
+
+void Trainer::clf_step(int batch, const float* x, const int32_t* labels, uint64_t seed,
+                       float lr_scale) {
+  clf_loss_and_grad(batch, x, labels, seed);
+  opt_.step(be_, block_, lr_scale);
+}
+
+float Trainer::read_loss() {
+  float v = 0;
+  be_.download(&v, loss_, sizeof(float));
+  return v;
+}
+
+}  // namespace hep2

@@ -1,0 +1,61 @@
+// A network made ready to run and learn on one backend: its ParamBlock, an activation arena sized
+// once for the largest batch, the optimiser, and device scalars for the loss. The two training
+// steps of the method are here:
+//   ae_step:  forward, fused sigmoid + MSE against the input, backward, optimiser update;
+//   clf_step: forward, fused softmax cross-entropy against the labels, backward, update.
+// Nothing is allocated and nothing synchronises inside a step; read_loss() downloads the scalar.
+#pragma once
+#include <cstdint>
+
+#include "hep2/nn/optimizer.h"
+#include "hep2/nn/param_block.h"
+
+namespace hep2 {
+
+class Trainer {
+ public:
+  Trainer(Backend& be, Network net, int max_batch, OptimizerConfig opt);
+
+  Backend& backend() { return be_; }
+  Network& net() { return net_; }
+  ParamBlock& block() { return block_; }
+  Optimizer& optimizer() { return opt_; }
+  int max_batch() const { return max_batch_; }
+  // Device bytes held: parameter block + activation arena.
+  size_t device_bytes() const { return block_.bytes() + arena_.capacity(); }
+
+  void init(InitScheme scheme, uint64_t seed);
+  // Inference (or training-mode) forward up to layer `end`; returns that layer's output.
+  const float* forward(int batch, const float* x, bool training = false, uint64_t seed = 0,
+                       size_t end = size_t(-1));
+
+  // One autoencoder step on a device batch x (batch x sample): returns nothing; the loss of this
+  // step (before the update) is in loss_device().
+  void ae_step(int batch, const float* x, float lr_scale = 1.f);
+  // One classifier step on features x and int32 labels; seed drives dropout.
+  void clf_step(int batch, const float* x, const int32_t* labels, uint64_t seed,
+                float lr_scale = 1.f);
+  // Only the loss and gradients (no update): for gradient checks and GPU-vs-CPU tests.
+  void ae_loss_and_grad(int batch, const float* x);
+  void clf_loss_and_grad(int batch, const float* x, const int32_t* labels, uint64_t seed);
+
+  float* loss_device() { return loss_; }
+  float read_loss();
+  // Sigmoid of the last ae forward (the reconstruction), batch x sample.
+  const float* reconstruction() const { return recon_; }
+  const float* probabilities() const { return probs_; }
+
+ private:
+  Backend& be_;
+  Network net_;
+  int max_batch_;
+  ParamBlock block_;
+  Optimizer opt_;
+  Arena arena_;
+  float* recon_ = nullptr;  // DCAE: sigmoid(z); MLP: softmax(z)
+  float* probs_ = nullptr;
+  float* loss_ = nullptr;
+  void carve(Arena& a);
+};
+
+}  // namespace hep2
