@@ -1,0 +1,241 @@
+// Rung 2 of the test ladder: finite-difference checks of every layer (input and parameter
+// gradients) and of both whole models with their fused losses, on the CPU backend. Also proves
+// that the checker catches a deliberately broken gradient.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "hep2/core/rng.h"
+#include "hep2/nn/layers.h"
+#include "hep2/nn/models.h"
+#include "hep2/nn/trainer.h"
+#include "support/gradient_check.h"
+
+namespace hep2 {
+namespace {
+
+using test::check_gradient;
+using test::describe;
+
+std::vector<float> random_vector(size_t n, uint64_t seed, float lo, float hi) {
+  Rng rng(seed);
+  std::vector<float> v(n);
+  for (float& x : v) x = float(rng.uniform(lo, hi));
+  return v;
+}
+
+// Runs one layer in isolation with host-side inputs; the scalar is sum(r * y) with a fixed random
+// r, so dL/dy = r and every output element contributes.
+class LayerHarness {
+ public:
+  LayerHarness(Backend& be, Layer& layer, Shape4 in, uint64_t seed)
+      : be_(be), layer_(layer), in_(in), out_(layer.output_shape(in)) {
+    size_t wcount = 0;
+    for (const ParamSpec& s : layer.params()) wcount += s.count;
+    x = random_vector(in.count(), seed, -1.f, 1.f);
+    w = random_vector(wcount, seed + 1, -0.5f, 0.5f);
+    r_ = random_vector(out_.count(), seed + 2, -1.f, 1.f);
+    Arena counting = Arena::counting();
+    layer.plan(counting, in);
+    scratch_ = Arena(be, counting.peak() + Arena::kAlign);
+    layer.plan(scratch_, in);
+    bx_ = Buffer<float>(be, in.count());
+    bdx_ = Buffer<float>(be, in.count());
+    bw_ = Buffer<float>(be, std::max<size_t>(wcount, 1));
+    bdw_ = Buffer<float>(be, std::max<size_t>(wcount, 1));
+    by_ = Buffer<float>(be, out_.count());
+    bdy_ = Buffer<float>(be, out_.count());
+  }
+  double loss() {
+    forward();
+    std::vector<float> y(out_.count());
+    be_.download(y.data(), by_.data(), y.size() * sizeof(float));
+    double s = 0;
+    for (size_t i = 0; i < y.size(); ++i) s += double(r_[i]) * y[i];
+    return s;
+  }
+  // Analytic gradients with respect to x and w.
+  void analytic(std::vector<float>& dx, std::vector<float>& dw) {
+    forward();
+    be_.upload(bdy_.data(), r_.data(), r_.size() * sizeof(float));
+    layer_.backward(Pass{be_, true, kSeed}, in_, bx_.data(), by_.data(), bdy_.data(), bdx_.data(),
+                    w.empty() ? nullptr : bw_.data(), w.empty() ? nullptr : bdw_.data());
+    dx.resize(x.size());
+    dw.resize(w.size());
+    be_.download(dx.data(), bdx_.data(), dx.size() * sizeof(float));
+    if (!w.empty()) be_.download(dw.data(), bdw_.data(), dw.size() * sizeof(float));
+  }
+  std::vector<float> x, w;
+
+ private:
+  static constexpr uint64_t kSeed = 77;  // fixed: dropout masks stay the same across probes
+  void forward() {
+    be_.upload(bx_.data(), x.data(), x.size() * sizeof(float));
+    if (!w.empty()) be_.upload(bw_.data(), w.data(), w.size() * sizeof(float));
+    layer_.forward(Pass{be_, true, kSeed}, in_, bx_.data(), w.empty() ? nullptr : bw_.data(),
+                   by_.data());
+  }
+  Backend& be_;
+  Layer& layer_;
+  Shape4 in_, out_;
+  std::vector<float> r_;
+  Arena scratch_;
+  Buffer<float> bx_, bdx_, bw_, bdw_, by_, bdy_;
+};
+
+struct LayerCheck {
+  test::GradCheckResult input, params;
+};
+
+LayerCheck check_layer(Layer& layer, Shape4 in, uint64_t seed = 1) {
+  auto be = make_cpu_backend(1);
+  LayerHarness h(*be, layer, in, seed);
+  std::vector<float> dx, dw;
+  h.analytic(dx, dw);
+  LayerCheck c;
+  c.input = check_gradient(h.x, dx, [&] { return h.loss(); });
+  if (!h.w.empty()) c.params = check_gradient(h.w, dw, [&] { return h.loss(); });
+  return c;
+}
+
+void expect_layer_ok(Layer& layer, Shape4 in) {
+  LayerCheck c = check_layer(layer, in);
+  EXPECT_TRUE(c.input.ok()) << layer.describe() << " input gradient: " << describe(c.input);
+  if (!layer.params().empty()) {
+    EXPECT_TRUE(c.params.ok()) << layer.describe() << " parameter gradient: " << describe(c.params);
+  }
+}
+
+TEST(GradCheck, Conv2d) {
+  Conv2d a(2, 3, 3, 1, Act::None);
+  expect_layer_ok(a, {2, 2, 5, 7});
+  Conv2d b(3, 2, 3, 1, Act::Relu);
+  expect_layer_ok(b, {1, 3, 6, 5});
+  Conv2d c(2, 2, 5, 2, Act::None, 2);  // strided, large padding
+  expect_layer_ok(c, {2, 2, 7, 6});
+}
+
+TEST(GradCheck, Deconv2d) {
+  Deconv2d a(3, 2, 4, 2, 1, Act::None);  // the DCAE's up-sampling geometry
+  expect_layer_ok(a, {2, 3, 3, 4});
+  Deconv2d b(2, 3, 4, 2, 1, Act::Relu);
+  expect_layer_ok(b, {1, 2, 4, 3});
+  Deconv2d c(2, 2, 3, 1, 0, Act::None);
+  expect_layer_ok(c, {2, 2, 5, 4});
+}
+
+TEST(GradCheck, Dense) {
+  Dense a(7, 5, Act::None);
+  expect_layer_ok(a, {3, 7, 1, 1});
+  Dense b(6, 4, Act::Relu);
+  expect_layer_ok(b, {1, 6, 1, 1});
+}
+
+TEST(GradCheck, ParameterFreeLayers) {
+  MaxPool2 pool;
+  expect_layer_ok(pool, {2, 3, 7, 6});  // odd height: the last row is dropped
+  Upsample2 up;
+  expect_layer_ok(up, {2, 2, 3, 5});
+  Dropout drop(0.4f);
+  expect_layer_ok(drop, {3, 8, 1, 1});
+}
+
+// The checker must not be a rubber stamp: layers with a deliberately wrong backward fail it.
+class ConvWithoutBiasGrad : public Conv2d {
+ public:
+  using Conv2d::Conv2d;
+  void backward(const Pass& p, const Shape4& in, const float* x, const float* y, float* dy,
+                float* dx, const float* w, float* dw) override {
+    Conv2d::backward(p, in, x, y, dy, dx, w, dw);
+    size_t wc = params()[0].count;
+    p.be.fill(dw + wc, params()[1].count, 0.f);  // drops the bias term
+  }
+};
+
+class DeconvWithoutActGrad : public Deconv2d {
+ public:
+  DeconvWithoutActGrad() : Deconv2d(2, 2, 4, 2, 1, Act::Relu), plain_(2, 2, 4, 2, 1, Act::None) {}
+  void backward(const Pass& p, const Shape4& in, const float* x, const float* y, float* dy,
+                float* dx, const float* w, float* dw) override {
+    plain_.backward(p, in, x, y, dy, dx, w, dw);  // forgets the ReLU's derivative
+  }
+
+ private:
+  Deconv2d plain_;
+};
+
+TEST(GradCheck, CatchesBrokenGradients) {
+  ConvWithoutBiasGrad conv(2, 3, 3, 1, Act::None);
+  LayerCheck c = check_layer(conv, {2, 2, 5, 5});
+  EXPECT_TRUE(c.input.ok());
+  EXPECT_FALSE(c.params.ok()) << "a dropped bias gradient passed: " << describe(c.params);
+
+  DeconvWithoutActGrad deconv;
+  LayerCheck d = check_layer(deconv, {2, 2, 3, 3});
+  EXPECT_FALSE(d.input.ok() && d.params.ok())
+      << "a dropped activation derivative passed: " << describe(d.input);
+}
+
+// Whole models, through the Trainer and the fused losses, on tiny inputs.
+void check_dcae(DecoderKind decoder) {
+  auto be = make_cpu_backend(1);
+  DcaeConfig cfg;
+  cfg.height = 8;
+  cfg.width = 12;
+  cfg.channels = {3, 4};
+  cfg.decoder = decoder;
+  Dcae m = build_dcae(cfg);
+  const int batch = 2;
+  Trainer t(*be, std::move(m.net), batch, OptimizerConfig{});
+  t.init(InitScheme::Torch, 5);
+  std::vector<float> x = random_vector(size_t(batch) * 8 * 12, 9, 0.f, 1.f);
+  Buffer<float> bx(*be, x.size());
+  be->upload(bx.data(), x.data(), x.size() * sizeof(float));
+  std::vector<float> params = t.block().get_params(*be);
+  t.ae_loss_and_grad(batch, bx.data());
+  std::vector<float> grads = t.block().get_grads(*be);
+  auto loss = [&] {
+    t.block().set_params(*be, params);
+    t.ae_loss_and_grad(batch, bx.data());
+    return double(t.read_loss());
+  };
+  test::GradCheckResult r = check_gradient(params, grads, loss, 1e-2, 2e-2, 1e-6);
+  EXPECT_TRUE(r.ok()) << decoder_name(decoder) << ": " << describe(r);
+}
+
+TEST(GradCheck, DcaeTransposedDecoder) { check_dcae(DecoderKind::Transposed); }
+TEST(GradCheck, DcaeUpsampleDecoder) { check_dcae(DecoderKind::Upsample); }
+
+void check_mlp(float dropout) {
+  auto be = make_cpu_backend(1);
+  MlpConfig cfg;
+  cfg.inputs = 10;
+  cfg.hidden = {7, 5};
+  cfg.classes = 3;
+  cfg.dropout = dropout;
+  const int batch = 4;
+  Trainer t(*be, build_mlp(cfg), batch, OptimizerConfig{});
+  t.init(InitScheme::Torch, 3);
+  std::vector<float> x = random_vector(size_t(batch) * 10, 4, -1.f, 1.f);
+  std::vector<int32_t> labels = {0, 2, 1, 2};
+  Buffer<float> bx(*be, x.size());
+  Buffer<int32_t> bl(*be, labels.size());
+  be->upload(bx.data(), x.data(), x.size() * sizeof(float));
+  be->upload(bl.data(), labels.data(), labels.size() * sizeof(int32_t));
+  std::vector<float> params = t.block().get_params(*be);
+  t.clf_loss_and_grad(batch, bx.data(), bl.data(), 11);
+  std::vector<float> grads = t.block().get_grads(*be);
+  auto loss = [&] {
+    t.block().set_params(*be, params);
+    t.clf_loss_and_grad(batch, bx.data(), bl.data(), 11);  // same seed: same dropout mask
+    return double(t.read_loss());
+  };
+  test::GradCheckResult r = check_gradient(params, grads, loss, 1e-2, 2e-2, 1e-6);
+  EXPECT_TRUE(r.ok()) << "dropout " << dropout << ": " << describe(r);
+}
+
+TEST(GradCheck, Mlp) { check_mlp(0.f); }
+TEST(GradCheck, MlpWithDropout) { check_mlp(0.3f); }
+
+}  // namespace
+}  // namespace hep2
