@@ -34,30 +34,32 @@ const float* Trainer::forward(int batch, const float* x, bool training, uint64_t
   return net_.forward(Pass{be_, training, seed}, batch, x, block_.params(), end);
 }
 
-void Trainer::ae_loss_and_grad(int batch, const float* x) {
+void Trainer::ae_loss_and_grad(int batch, const float* x, float* loss_out) {
   const float* z = forward(batch, x, true, 0);
   size_t count = net_.input_shape(batch).count();
   HEP2_CHECK(net_.output_shape(net_.layer_count() - 1, batch).count() == count,
              "the autoencoder's output must have the input's shape");
-  be_.sigmoid_mse(count, z, x, recon_, net_.output_grad(), loss_);
+  be_.sigmoid_mse(count, z, x, recon_, net_.output_grad(), loss_out ? loss_out : loss_);
   net_.backward(Pass{be_, true, 0}, batch, x, block_.params(), block_.grads());
 }
 
-void Trainer::ae_step(int batch, const float* x, float lr_scale) {
-  ae_loss_and_grad(batch, x);
+void Trainer::ae_step(int batch, const float* x, float lr_scale, float* loss_out) {
+  ae_loss_and_grad(batch, x, loss_out);
   opt_.step(be_, block_, lr_scale);
 }
 
-void Trainer::clf_loss_and_grad(int batch, const float* x, const int32_t* labels, uint64_t seed) {
+void Trainer::clf_loss_and_grad(int batch, const float* x, const int32_t* labels, uint64_t seed,
+                                float* loss_out) {
   const float* z = forward(batch, x, true, seed);
   int classes = net_.output_shape(net_.layer_count() - 1, batch).c;
-  be_.softmax_xent(batch, classes, z, labels, probs_, net_.output_grad(), loss_);
+  be_.softmax_xent(batch, classes, z, labels, probs_, net_.output_grad(),
+                   loss_out ? loss_out : loss_);
   net_.backward(Pass{be_, true, seed}, batch, x, block_.params(), block_.grads());
 }
 
 void Trainer::clf_step(int batch, const float* x, const int32_t* labels, uint64_t seed,
-                       float lr_scale) {
-  clf_loss_and_grad(batch, x, labels, seed);
+                       float lr_scale, float* loss_out) {
+  clf_loss_and_grad(batch, x, labels, seed, loss_out);
   opt_.step(be_, block_, lr_scale);
 }
 

@@ -29,15 +29,17 @@ class Trainer {
   const float* forward(int batch, const float* x, bool training = false, uint64_t seed = 0,
                        size_t end = size_t(-1));
 
-  // One autoencoder step on a device batch x (batch x sample): returns nothing; the loss of this
-  // step (before the update) is in loss_device().
-  void ae_step(int batch, const float* x, float lr_scale = 1.f);
+  // One autoencoder step on a device batch x (batch x sample). The loss of this step (before the
+  // update) goes to loss_out, a device float (loss_device() when null): a loop can give each step
+  // its own slot and read them all once per epoch, without a synchronisation per step.
+  void ae_step(int batch, const float* x, float lr_scale = 1.f, float* loss_out = nullptr);
   // One classifier step on features x and int32 labels; seed drives dropout.
   void clf_step(int batch, const float* x, const int32_t* labels, uint64_t seed,
-                float lr_scale = 1.f);
+                float lr_scale = 1.f, float* loss_out = nullptr);
   // Only the loss and gradients (no update): for gradient checks and GPU-vs-CPU tests.
-  void ae_loss_and_grad(int batch, const float* x);
-  void clf_loss_and_grad(int batch, const float* x, const int32_t* labels, uint64_t seed);
+  void ae_loss_and_grad(int batch, const float* x, float* loss_out = nullptr);
+  void clf_loss_and_grad(int batch, const float* x, const int32_t* labels, uint64_t seed,
+                         float* loss_out = nullptr);
 
   float* loss_device() { return loss_; }
   float read_loss();

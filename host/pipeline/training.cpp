@@ -1,0 +1,308 @@
+// The training loops: autoencoder, feature extraction, classifier, prediction.
+#include "hep2/pipeline/training.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "hep2/core/error.h"
+#include "hep2/core/rng.h"
+
+namespace hep2 {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Fisher-Yates with hep2's portable generator: the same order on every machine.
+void shuffle(std::vector<int32_t>& v, Rng& rng) {
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(uint32_t(i))]);
+}
+
+std::vector<int32_t> as_i32(const std::vector<int>& v) { return {v.begin(), v.end()}; }
+
+void check_rows(const std::vector<int>& rows, size_t n, const char* what) {
+  for (int r : rows)
+    if (r < 0 || size_t(r) >= n) fail(what, ": index ", r, " is outside the dataset of ", n);
+}
+
+}  // namespace
+
+DeviceImages upload_images(Backend& be, Shape4 shape, const std::vector<float>& images,
+                           const std::vector<int32_t>& labels) {
+  HEP2_CHECK(images.size() == shape.count(), "image tensor of ", images.size(), " values for ",
+             shape.str());
+  HEP2_CHECK(labels.size() == size_t(shape.n), labels.size(), " labels for ", shape.n, " images");
+  DeviceImages d{shape, Buffer<float>(be, images.size()), Buffer<int32_t>(be, labels.size())};
+  be.upload(d.images.data(), images.data(), images.size() * sizeof(float));
+  be.upload(d.labels.data(), labels.data(), labels.size() * sizeof(int32_t));
+  return d;
+}
+
+// ---- autoencoder ---------------------------------------------------------------------------------
+
+namespace {
+// The MSE of answering every image with the per-pixel mean image: the best any constant output can
+// do. A collapsed autoencoder sits at (or above) it.
+double mean_image_loss(Backend& be, const DeviceImages& data, const std::vector<int>& rows) {
+  size_t per = data.shape.per_sample();
+  std::vector<float> img(per);
+  std::vector<double> sum(per, 0.0), sq(per, 0.0);
+  for (int r : rows) {
+    be.download(img.data(), data.images.data() + size_t(r) * per, per * sizeof(float));
+    for (size_t i = 0; i < per; ++i) {
+      sum[i] += img[i];
+      sq[i] += double(img[i]) * img[i];
+    }
+  }
+  double n = double(rows.size()), total = 0;
+  for (size_t i = 0; i < per; ++i) total += sq[i] / n - (sum[i] / n) * (sum[i] / n);
+  return total / double(per);
+}
+}  // namespace
+
+AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
+                                const std::vector<int>& train, const AeTrainOptions& opt,
+                                const ProgressFn& progress) {
+  Backend& be = ae.backend();
+  if (train.empty()) fail("no training images");
+  if (opt.epochs < 0) fail("epochs must be >= 0, got ", opt.epochs);
+  check_rows(train, data.size(), "train-ae");
+  const int batch = std::min<int>(opt.batch, int(train.size()));
+  HEP2_CHECK(batch <= ae.max_batch(), "batch ", batch, " > planned ", ae.max_batch());
+  if (opt.augment && data.shape.h != data.shape.w)
+    fail("rotation augmentation needs square images, got ", data.shape.h, "x", data.shape.w,
+         "; use --no-augment or a square --size");
+
+  const size_t per = data.shape.per_sample();
+  const size_t steps = (train.size() + batch - 1) / batch;
+  Buffer<int32_t> order(be, train.size());
+  Buffer<float> xb(be, size_t(batch) * per);
+  Buffer<float> step_loss(be, steps);
+  std::vector<float> losses(steps);
+  std::vector<int32_t> perm = as_i32(train);
+  Rng rng(opt.seed, 0xae);
+
+  AeTrainResult res;
+  res.mean_image_loss = mean_image_loss(be, data, train);
+  auto t_all = Clock::now();
+  for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
+    auto t0 = Clock::now();
+    shuffle(perm, rng);
+    be.upload(order.data(), perm.data(), perm.size() * sizeof(int32_t));
+    for (size_t s = 0; s < steps; ++s) {
+      size_t start = s * batch;
+      int nb = int(std::min<size_t>(batch, train.size() - start));
+      AugmentSpec aug{opt.augment, opt.seed, (uint64_t(epoch) << 32) + s};
+      Shape4 sample{1, data.shape.c, data.shape.h, data.shape.w};
+      be.gather_batch(sample, data.images.data(), order.data() + start, nb, aug, xb.data());
+      ae.ae_step(nb, xb.data(), 1.f, step_loss.data() + s);
+      // The only synchronisation in the loop: a loss read for the progress line, now and then.
+      if (progress && (s % 20 == 19 || s + 1 == steps)) {
+        float l = 0;
+        be.download(&l, step_loss.data() + s, sizeof(float));
+        double el = seconds_since(t0);
+        double ips = double(start + nb) / std::max(el, 1e-9);
+        double left = double(steps - s - 1) * batch + double(opt.epochs - epoch) * train.size();
+        progress({"train-ae", epoch, opt.epochs, s + 1, steps, l, ips, left / std::max(ips, 1e-9)});
+      }
+    }
+    be.download(losses.data(), step_loss.data(), steps * sizeof(float));
+    double sum = 0;
+    for (size_t s = 0; s < steps; ++s) {
+      size_t nb = std::min<size_t>(batch, train.size() - s * batch);
+      sum += double(losses[s]) * double(nb);
+    }
+    EpochStat st;
+    st.epoch = epoch;
+    st.loss = sum / double(train.size());
+    st.seconds = seconds_since(t0);
+    st.images_per_s = double(train.size()) / std::max(st.seconds, 1e-9);
+    res.epochs.push_back(st);
+    if (!std::isfinite(st.loss))
+      fail("the autoencoder's loss became ", st.loss, " in epoch ", epoch,
+           "; lower the learning rate (--lr) or check the input data for NaN/Inf values");
+    if (epoch == opt.collapse_check_epoch && st.loss >= opt.collapse_ratio * res.mean_image_loss)
+      fail("the autoencoder collapsed: after ", epoch, " epochs its loss ", st.loss,
+           " is no better than a constant output (", res.mean_image_loss,
+           "); lower the learning rate (--lr, e.g. 1e-4) or try another --seed");
+  }
+  res.seconds = seconds_since(t_all);
+  res.images_per_s = double(train.size()) * opt.epochs / std::max(res.seconds, 1e-9);
+  return res;
+}
+
+// ---- features ------------------------------------------------------------------------------------
+
+DeviceFeatures extract_features(Trainer& ae, size_t latent_end, const DeviceImages& data,
+                                int batch, const ProgressFn& progress) {
+  Backend& be = ae.backend();
+  batch = std::max(1, std::min(batch, ae.max_batch()));
+  DeviceFeatures f;
+  f.count = int(data.size());
+  f.dim = int(ae.net().output_shape(latent_end - 1, 1).per_sample());
+  f.values = Buffer<float>(be, size_t(f.count) * f.dim);
+  const size_t per = data.shape.per_sample();
+  auto t0 = Clock::now();
+  for (size_t start = 0; start < data.size(); start += batch) {
+    int nb = int(std::min<size_t>(batch, data.size() - start));
+    const float* z = ae.forward(nb, data.images.data() + start * per, false, 0, latent_end);
+    be.copy(f.values.data() + start * f.dim, z, size_t(nb) * f.dim * sizeof(float));
+    if (progress && ((start / batch) % 20 == 19 || start + nb == data.size())) {
+      be.sync();
+      double ips = double(start + nb) / std::max(seconds_since(t0), 1e-9);
+      progress({"extract", 1, 1, start + nb, data.size(), std::nan(""), ips,
+                double(data.size() - start - nb) / std::max(ips, 1e-9)});
+    }
+  }
+  be.sync();
+  f.seconds = seconds_since(t0);
+  f.images_per_s = double(f.count) / std::max(f.seconds, 1e-9);
+  return f;
+}
+
+std::vector<float> download_features(Backend& be, const DeviceFeatures& f) {
+  std::vector<float> host(f.values.size());
+  be.download(host.data(), f.values.data(), f.values.bytes());
+  return host;
+}
+
+// ---- classifier ----------------------------------------------------------------------------------
+
+std::vector<float> predict_probabilities(Trainer& mlp, const DeviceFeatures& features,
+                                         const std::vector<int>& rows) {
+  Backend& be = mlp.backend();
+  check_rows(rows, size_t(features.count), "predict");
+  const Network& net = mlp.net();
+  const int classes = net.output_shape(net.layer_count() - 1, 1).c;
+  const int batch = mlp.max_batch();
+  std::vector<float> probs(rows.size() * classes);
+  if (rows.empty()) return probs;
+  std::vector<int32_t> idx = as_i32(rows);
+  Buffer<int32_t> order(be, idx.size());
+  be.upload(order.data(), idx.data(), idx.size() * sizeof(int32_t));
+  Buffer<float> xb(be, size_t(batch) * features.dim);
+  Buffer<float> out(be, probs.size());
+  Shape4 sample{1, features.dim, 1, 1};
+  for (size_t start = 0; start < rows.size(); start += batch) {
+    int nb = int(std::min<size_t>(batch, rows.size() - start));
+    be.gather_batch(sample, features.values.data(), order.data() + start, nb, AugmentSpec{},
+                    xb.data());
+    const float* z = mlp.forward(nb, xb.data(), false);
+    be.softmax(nb, classes, z, out.data() + start * classes);
+  }
+  be.download(probs.data(), out.data(), out.bytes());
+  return probs;
+}
+
+std::vector<int32_t> argmax_rows(const std::vector<float>& probs, int classes) {
+  std::vector<int32_t> out(probs.size() / classes);
+  for (size_t i = 0; i < out.size(); ++i) {
+    const float* p = probs.data() + i * classes;
+    out[i] = int32_t(std::max_element(p, p + classes) - p);
+  }
+  return out;
+}
+
+ClfTrainResult train_classifier(Trainer& mlp, const DeviceFeatures& features,
+                                const Buffer<int32_t>& labels, const std::vector<int>& train,
+                                const std::vector<int>& validation, const ClfTrainOptions& opt,
+                                const ProgressFn& progress) {
+  Backend& be = mlp.backend();
+  if (train.empty()) fail("no training features");
+  if (opt.epochs < 0) fail("epochs must be >= 0, got ", opt.epochs);
+  check_rows(train, size_t(features.count), "train-clf");
+  const int batch = std::min<int>(opt.batch, int(train.size()));
+  const int classes = mlp.net().output_shape(mlp.net().layer_count() - 1, 1).c;
+  const size_t steps = (train.size() + batch - 1) / batch;
+  Buffer<int32_t> order(be, train.size());
+  Buffer<float> xb(be, size_t(batch) * features.dim);
+  Buffer<int32_t> yb(be, batch);
+  Buffer<float> step_loss(be, steps);
+  std::vector<float> losses(steps);
+  std::vector<int32_t> perm = as_i32(train);
+  Rng rng(opt.seed, 0xc1f);
+  Shape4 sample{1, features.dim, 1, 1};
+
+  std::vector<int32_t> val_truth(validation.size());
+  if (!validation.empty()) {
+    std::vector<int32_t> all(size_t(features.count));
+    be.download(all.data(), labels.data(), all.size() * sizeof(int32_t));
+    for (size_t i = 0; i < validation.size(); ++i) val_truth[i] = all[validation[i]];
+  }
+
+  ClfTrainResult res;
+  double best = std::numeric_limits<double>::infinity();
+  std::vector<float> best_params;
+  int since_best = 0;
+  auto t_all = Clock::now();
+  for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
+    auto t0 = Clock::now();
+    shuffle(perm, rng);
+    be.upload(order.data(), perm.data(), perm.size() * sizeof(int32_t));
+    for (size_t s = 0; s < steps; ++s) {
+      size_t start = s * batch;
+      int nb = int(std::min<size_t>(batch, train.size() - start));
+      be.gather_batch(sample, features.values.data(), order.data() + start, nb, AugmentSpec{},
+                      xb.data());
+      be.gather_labels(labels.data(), order.data() + start, nb, yb.data());
+      uint64_t seed = hash_u32(opt.seed, (uint64_t(epoch) << 32) + s);
+      mlp.clf_step(nb, xb.data(), yb.data(), seed, 1.f, step_loss.data() + s);
+    }
+    be.download(losses.data(), step_loss.data(), steps * sizeof(float));
+    EpochStat st;
+    st.epoch = epoch;
+    double sum = 0;
+    for (size_t s = 0; s < steps; ++s)
+      sum += double(losses[s]) * double(std::min<size_t>(batch, train.size() - s * batch));
+    st.loss = sum / double(train.size());
+    if (!std::isfinite(st.loss))
+      fail("the classifier's loss became ", st.loss, " in epoch ", epoch,
+           "; lower the classifier learning rate (--clf-lr)");
+    if (!validation.empty()) {
+      std::vector<float> p = predict_probabilities(mlp, features, validation);
+      double vl = 0;
+      size_t correct = 0;
+      for (size_t i = 0; i < validation.size(); ++i) {
+        const float* row = p.data() + i * classes;
+        vl -= std::log(std::max(double(row[val_truth[i]]), 1e-12));
+        correct += size_t(std::max_element(row, row + classes) - row) == size_t(val_truth[i]);
+      }
+      st.val_loss = vl / double(validation.size());
+      st.val_acc = double(correct) / double(validation.size());
+      if (st.val_loss < best) {
+        best = st.val_loss;
+        res.best_epoch = epoch;
+        best_params = mlp.block().get_params(be);
+        since_best = 0;
+      } else if (++since_best >= opt.patience) {
+        st.seconds = seconds_since(t0);
+        res.epochs.push_back(st);
+        break;
+      }
+    } else {
+      res.best_epoch = epoch;
+    }
+    st.seconds = seconds_since(t0);
+    st.images_per_s = double(train.size()) / std::max(st.seconds, 1e-9);
+    res.epochs.push_back(st);
+    if (progress) {
+      double eta = st.seconds * (opt.epochs - epoch);
+      progress({"train-clf", epoch, opt.epochs, steps, steps, st.loss, st.images_per_s, eta});
+    }
+  }
+  if (!best_params.empty()) {
+    // Keep the optimiser's step count: restoring parameters is not a restart of training.
+    long t = mlp.optimizer().steps();
+    mlp.block().set_params(be, best_params);
+    mlp.optimizer().set_steps(t);
+  }
+  res.seconds = seconds_since(t_all);
+  return res;
+}
+
+}  // namespace hep2

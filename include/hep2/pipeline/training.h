@@ -1,0 +1,99 @@
+// The training loops of the method, over a dataset resident on the backend:
+//   train_autoencoder -> extract_features -> train_classifier -> predict.
+// Each epoch shuffles indices on the host (one upload per epoch), gathers and augments batches on
+// the device, and writes each step's loss to its own device slot, read once per epoch, so a GPU
+// step loop neither allocates nor synchronises.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "hep2/core/arena.h"
+#include "hep2/nn/trainer.h"
+
+namespace hep2 {
+
+// A preprocessed dataset uploaded once: n x c x h x w images and int32 labels (-1: unknown).
+struct DeviceImages {
+  Shape4 shape;
+  Buffer<float> images;
+  Buffer<int32_t> labels;
+  size_t size() const { return size_t(shape.n); }
+};
+DeviceImages upload_images(Backend& be, Shape4 shape, const std::vector<float>& images,
+                           const std::vector<int32_t>& labels);
+
+// Progress of a long phase, for the progress line and the logs.
+struct Progress {
+  std::string phase;  // "train-ae", "extract", "train-clf"
+  int epoch = 0, epochs = 0;
+  size_t done = 0, total = 0;  // batches (or images) in this epoch
+  double loss = 0;             // latest known loss (NaN when none yet)
+  double images_per_s = 0, eta_s = 0;
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
+struct EpochStat {
+  int epoch = 0;
+  double loss = 0;       // mean training loss over the epoch's steps
+  double val_loss = -1;  // classifier: validation loss, -1 when none
+  double val_acc = -1;   // classifier: validation accuracy, -1 when none
+  double seconds = 0, images_per_s = 0;
+};
+
+struct AeTrainOptions {
+  int epochs = 15;
+  int batch = 64;
+  bool augment = true;   // random rotations by 90 degrees and flips (cells have no orientation)
+  uint64_t seed = 1;
+  // Collapse: the loss stays at least this fraction of the loss of predicting the dataset's mean
+  // image for every input (what a constant output achieves at best).
+  double collapse_ratio = 0.98;
+  int collapse_check_epoch = 2;  // checked after this many epochs
+};
+struct AeTrainResult {
+  std::vector<EpochStat> epochs;
+  double mean_image_loss = 0;  // the MSE of always answering the mean image
+  double seconds = 0, images_per_s = 0;
+};
+// Throws Error when the loss becomes NaN/Inf or the autoencoder collapses (with what to change).
+AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
+                                const std::vector<int>& train, const AeTrainOptions& opt,
+                                const ProgressFn& progress = {});
+
+// Latent features of every image (no augmentation): a device buffer n x feature_size.
+struct DeviceFeatures {
+  Buffer<float> values;
+  int count = 0, dim = 0;
+  double seconds = 0, images_per_s = 0;
+};
+DeviceFeatures extract_features(Trainer& ae, size_t latent_end, const DeviceImages& data,
+                                int batch, const ProgressFn& progress = {});
+std::vector<float> download_features(Backend& be, const DeviceFeatures& f);
+
+struct ClfTrainOptions {
+  int epochs = 60;
+  int batch = 64;
+  uint64_t seed = 1;
+  // Early stopping on a validation subset (indices into the features), when non-empty: the
+  // parameters of the epoch with the lowest validation loss are kept.
+  int patience = 10;
+};
+struct ClfTrainResult {
+  std::vector<EpochStat> epochs;
+  int best_epoch = 0;
+  double seconds = 0;
+};
+ClfTrainResult train_classifier(Trainer& mlp, const DeviceFeatures& features,
+                                const Buffer<int32_t>& labels, const std::vector<int>& train,
+                                const std::vector<int>& validation, const ClfTrainOptions& opt,
+                                const ProgressFn& progress = {});
+
+// Class probabilities (rows of `classes`) for the given feature rows.
+std::vector<float> predict_probabilities(Trainer& mlp, const DeviceFeatures& features,
+                                         const std::vector<int>& rows);
+// argmax of each row of probabilities.
+std::vector<int32_t> argmax_rows(const std::vector<float>& probs, int classes);
+
+}  // namespace hep2
