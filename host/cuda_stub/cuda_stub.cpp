@@ -12,5 +12,6 @@ std::unique_ptr<Backend> make_cuda_backend(int, bool) {
 }
 bool cuda_built() { return false; }
 int cuda_device_count() { return 0; }
+std::string cuda_info() { return "cuda: not built (HEP2_CUDA=OFF or no toolkit at build time)\n"; }
 
 }  // namespace hep2

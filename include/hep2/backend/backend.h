@@ -144,5 +144,7 @@ std::unique_ptr<Backend> make_cpu_backend(int threads = 0);  // 0: all cores (Op
 std::unique_ptr<Backend> make_cuda_backend(int device_index = 0, bool allow_tf32 = false);
 bool cuda_built();          // compiled with the CUDA backend
 int cuda_device_count();    // 0 without CUDA, driver or device
+// Versions (CUDA runtime/driver, cuDNN, cuBLAS) and the devices found, one "key: value" per line.
+std::string cuda_info();
 
 }  // namespace hep2

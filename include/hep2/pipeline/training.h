@@ -25,14 +25,14 @@ DeviceImages upload_images(Backend& be, Shape4 shape, const std::vector<float>& 
                            const std::vector<int32_t>& labels);
 
 // Progress of a long phase, for the progress line and the logs.
-struct Progress {
+struct TrainProgress {
   std::string phase;  // "train-ae", "extract", "train-clf"
   int epoch = 0, epochs = 0;
   size_t done = 0, total = 0;  // batches (or images) in this epoch
   double loss = 0;             // latest known loss (NaN when none yet)
   double images_per_s = 0, eta_s = 0;
 };
-using ProgressFn = std::function<void(const Progress&)>;
+using ProgressFn = std::function<void(const TrainProgress&)>;
 
 struct EpochStat {
   int epoch = 0;

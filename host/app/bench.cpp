@@ -1,0 +1,203 @@
+// The benchmark and the build/device information commands.
+#include "bench.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "hep2/core/error.h"
+#include "hep2/core/rng.h"
+#include "hep2/io/atomic_file.h"
+#include "hep2/nn/models.h"
+#include "hep2/nn/trainer.h"
+#include "options.h"
+#include "workbench.h"
+
+namespace hep2::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Times `fn` (which must end with the backend synchronised) `repeats` times after `warmup` runs.
+template <class F>
+double median_seconds(int warmup, int repeats, F&& fn) {
+  for (int i = 0; i < warmup; ++i) fn();
+  std::vector<double> t;
+  for (int i = 0; i < repeats; ++i) {
+    auto t0 = Clock::now();
+    fn();
+    t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  return median(t);
+}
+
+// Per-layer timing through the network's hook: synchronises after each layer (only in this mode).
+struct LayerClock {
+  Backend* be;
+  Clock::time_point last;
+  std::map<std::pair<size_t, bool>, std::vector<double>> samples;
+  static void hook(void* ctx, size_t layer, bool backward) {
+    auto* c = static_cast<LayerClock*>(ctx);
+    c->be->sync();
+    auto now = Clock::now();
+    c->samples[{layer, backward}].push_back(std::chrono::duration<double>(now - c->last).count());
+    c->last = now;
+  }
+};
+
+std::vector<float> random_images(size_t n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> v(n);
+  for (float& x : v) x = float(rng.uniform());
+  return v;
+}
+
+}  // namespace
+
+void add_bench_options(CLI::App& app, BenchOptions& o) {
+  app.add_option("--device", o.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--threads", o.threads, "CPU threads (0: all cores)")->capture_default_str();
+  app.add_option("--batch", o.batch, "Batch size")->capture_default_str();
+  app.add_option("--size", o.size, "Input size")->capture_default_str();
+  app.add_option("--decoder", o.decoder, "deconv or upsample")->capture_default_str();
+  app.add_option("--repeats", o.repeats, "Timed repeats (median reported)")->capture_default_str();
+  app.add_option("--warmup", o.warmup, "Untimed warm-up runs")->capture_default_str();
+  app.add_flag("--layers,!--no-layers", o.layers, "Per-layer forward/backward times");
+  app.add_flag("--tf32", o.tf32, "Allow TF32 on the GPU");
+  app.add_option("--json", o.json, "Also write the results as JSON to this file");
+}
+
+void run_bench(const BenchOptions& o) {
+  if (o.batch < 1 || o.repeats < 1 || o.warmup < 0) fail("bench: --batch and --repeats must be >= 1");
+  Options so;
+  so.device = o.device;
+  so.threads = o.threads;
+  so.tf32 = o.tf32;
+  auto be = open_backend(so);
+  DcaeConfig cfg;
+  cfg.height = cfg.width = o.size;
+  cfg.decoder = parse_decoder(o.decoder);
+  Dcae m = build_dcae(cfg);
+  size_t latent_end = m.latent_end;
+  Trainer ae(*be, std::move(m.net), o.batch, OptimizerConfig{});
+  ae.init(InitScheme::Torch, 1);
+  std::vector<float> host = random_images(size_t(o.batch) * o.size * o.size, 2);
+  Buffer<float> x(*be, host.size());
+  be->upload(x.data(), host.data(), host.size() * sizeof(float));
+
+  double t_train = median_seconds(o.warmup, o.repeats, [&] {
+    ae.ae_step(o.batch, x.data());
+    be->sync();
+  });
+  double t_extract = median_seconds(o.warmup, o.repeats, [&] {
+    ae.forward(o.batch, x.data(), false, 0, latent_end);
+    be->sync();
+  });
+
+  MlpConfig mc;
+  mc.inputs = int(cfg.feature_size());
+  mc.classes = 6;
+  Trainer mlp(*be, build_mlp(mc), o.batch, OptimizerConfig{});
+  mlp.init(InitScheme::Torch, 3);
+  std::vector<float> fh = random_images(size_t(o.batch) * mc.inputs, 4);
+  std::vector<int32_t> lh(o.batch);
+  for (int i = 0; i < o.batch; ++i) lh[i] = i % mc.classes;
+  Buffer<float> fx(*be, fh.size());
+  Buffer<int32_t> fl(*be, lh.size());
+  be->upload(fx.data(), fh.data(), fh.size() * sizeof(float));
+  be->upload(fl.data(), lh.data(), lh.size() * sizeof(int32_t));
+  double t_mlp = median_seconds(o.warmup, o.repeats, [&] {
+    mlp.clf_step(o.batch, fx.data(), fl.data(), 5);
+    be->sync();
+  });
+
+  // A training step does the forward pass, the backward-data pass (all but the first layer) and
+  // the backward-filter pass: three times the forward work, less the first layer's data gradient.
+  Network& net = ae.net();
+  double fwd = net.forward_flops(o.batch);
+  double first = net.layer(0).forward_flops(net.input_shape(o.batch));
+  double train_flops = 3 * fwd - first;
+
+  nlohmann::json j;
+  j["device"] = be->name();
+  j["threads"] = be->is_gpu() ? 0 : (o.threads ? o.threads : omp_get_max_threads());
+  j["batch"] = o.batch;
+  j["size"] = o.size;
+  j["decoder"] = o.decoder;
+  j["repeats"] = o.repeats;
+  j["train"] = {{"step_ms", 1e3 * t_train}, {"images_per_s", o.batch / t_train},
+                {"gflop_per_step", train_flops * 1e-9}, {"gflops", train_flops / t_train * 1e-9}};
+  j["extract"] = {{"batch_ms", 1e3 * t_extract}, {"images_per_s", o.batch / t_extract}};
+  double enc_flops = 0;
+  for (size_t i = 0; i < latent_end; ++i) {
+    Shape4 in = i ? net.output_shape(i - 1, o.batch) : net.input_shape(o.batch);
+    enc_flops += net.layer(i).forward_flops(in);
+  }
+  j["extract"]["gflops"] = enc_flops / t_extract * 1e-9;
+  j["mlp"] = {{"step_ms", 1e3 * t_mlp}};
+  j["memory_bytes"] = {{"dcae", ae.device_bytes()}, {"mlp", mlp.device_bytes()}};
+
+  std::printf("hep2 bench on %s, batch %d, %dx%d, decoder %s (median of %d after %d warm-up)\n",
+              be->name().c_str(), o.batch, o.size, o.size, o.decoder.c_str(), o.repeats, o.warmup);
+  std::printf("  DCAE training     %8.2f ms/step  %8.1f images/s  %6.1f GFLOP/s\n", 1e3 * t_train,
+              o.batch / t_train, train_flops / t_train * 1e-9);
+  std::printf("  feature extraction%8.2f ms/batch %8.1f images/s  %6.1f GFLOP/s\n", 1e3 * t_extract,
+              o.batch / t_extract, enc_flops / t_extract * 1e-9);
+  std::printf("  MLP step          %8.2f ms\n", 1e3 * t_mlp);
+  std::printf("  memory: DCAE %.1f MiB, MLP %.1f MiB\n", ae.device_bytes() / 1048576.0,
+              mlp.device_bytes() / 1048576.0);
+
+  if (o.layers) {
+    LayerClock lc{be.get(), Clock::now(), {}};
+    net.set_layer_hook(&LayerClock::hook, &lc);
+    for (int r = 0; r < o.warmup + o.repeats; ++r) {
+      if (r == o.warmup) lc.samples.clear();
+      be->sync();
+      lc.last = Clock::now();
+      ae.ae_step(o.batch, x.data());
+    }
+    net.set_layer_hook(nullptr, nullptr);
+    std::printf("  %-14s %-34s %10s %10s\n", "layer", "", "fwd ms", "bwd ms");
+    nlohmann::json layers = nlohmann::json::array();
+    for (size_t i = 0; i < net.layer_count(); ++i) {
+      double f = median(lc.samples[{i, false}]) * 1e3, b = median(lc.samples[{i, true}]) * 1e3;
+      std::printf("  %-14s %-34s %10.3f %10.3f\n", net.layer_name(i).c_str(),
+                  net.layer(i).describe().c_str(), f, b);
+      layers.push_back({{"name", net.layer_name(i)}, {"layer", net.layer(i).describe()},
+                        {"forward_ms", f}, {"backward_ms", b}});
+    }
+    j["layers"] = layers;
+  }
+  if (!o.json.empty()) write_file_atomic(o.json, j.dump(2) + "\n");
+}
+
+void print_info(bool json) {
+  nlohmann::json j;
+  j["version"] = HEP2_VERSION;
+  j["cuda_built"] = cuda_built();
+  j["cuda_devices"] = cuda_device_count();
+  j["openmp_threads"] = omp_get_max_threads();
+  j["cuda_info"] = cuda_info();
+  if (json) {
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("hep2 %s\n", HEP2_VERSION);
+  std::printf("CPU backend: OpenMP, %d threads\n", omp_get_max_threads());
+  std::printf("CUDA backend: %s, %d device(s)\n", cuda_built() ? "built" : "not built",
+              cuda_device_count());
+  std::printf("%s", cuda_info().c_str());
+}
+
+}  // namespace hep2::app

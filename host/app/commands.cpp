@@ -1,0 +1,269 @@
+// The subcommands: run, train-ae, extract, train-clf, eval, classify, synth, info, bench.
+#include "commands.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+#include "bench.h"
+#include "hep2/core/error.h"
+#include "hep2/io/atomic_file.h"
+#include "hep2/io/npy.h"
+#include "hep2/pipeline/cell_list.h"
+#include "hep2/pipeline/preprocess.h"
+#include "hep2/pipeline/synth.h"
+#include "hep2/report/predictions.h"
+#include "unlabelled.h"
+#include "workbench.h"
+
+namespace fs = std::filesystem;
+
+namespace hep2::app {
+namespace {
+
+std::string default_run_dir() {
+  std::time_t t = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "runs/%Y%m%d-%H%M%S", std::localtime(&t));
+  return buf;
+}
+
+// Settings of an existing run folder, overridden by nothing: later steps must preprocess and
+// build exactly what the earlier steps did.
+Options options_of_run(const std::string& dir, const Options& cli) {
+  std::string file = dir + "/config.json";
+  if (!fs::exists(file))
+    fail(file, " does not exist: --out must name a run folder made by `hep2 train-ae` or `hep2 run`");
+  Options o = cli;
+  try {
+    o.merge_json(nlohmann::json::parse(read_file(file)));
+  } catch (const nlohmann::json::exception& e) {
+    fail(file, ": unreadable settings (", e.what(), "); rerun `hep2 train-ae`");
+  }
+  return o;
+}
+
+std::vector<int32_t> labels_at(const Dataset& d, const std::vector<int>& rows) {
+  std::vector<int32_t> out;
+  out.reserve(rows.size());
+  for (int r : rows) out.push_back(d.labels[r]);
+  return out;
+}
+
+void print_summary(Workbench& wb, const Metrics& m, double seconds) {
+  std::printf("\n%s", metrics_table(m, wb.class_names).c_str());
+  std::printf("\nhep2 %s on %s: accuracy %.2f%%, mean class accuracy %.2f%% on %zu test cells\n",
+              wb.opt.data.empty() ? "(synthetic cells)" : wb.opt.data.c_str(), wb.be->name().c_str(),
+              100 * m.accuracy, 100 * m.mca, m.count);
+  std::printf("throughput: DCAE training %.0f images/s, feature extraction %.0f images/s; "
+              "total %.1f s\n",
+              wb.times.train_ae_images_per_s, wb.times.extract_images_per_s, seconds);
+  std::printf("run folder: %s (metrics.json, confusion.png, recon_grid.png, loss_curve.png, "
+              "features.npy, labels.npy)\n", wb.run_dir.c_str());
+}
+
+// Features, labels and split written by `extract`, uploaded for the classifier steps.
+struct SavedFeatures {
+  DeviceFeatures features;
+  std::vector<int32_t> labels;
+  std::vector<int> train, test;
+};
+SavedFeatures load_saved_features(Workbench& wb) {
+  for (const char* f : {"features.npy", "labels.npy", "split.npy"})
+    if (!fs::exists(wb.path(f)))
+      fail(wb.path(f), " does not exist: run `hep2 extract --out ", wb.run_dir, "` first");
+  npy::Array fa = npy::load(wb.path("features.npy"));
+  if (fa.shape.size() != 2) fail(wb.path("features.npy"), ": expected a 2-D array (cells x features)");
+  SavedFeatures s;
+  s.labels = npy::load(wb.path("labels.npy")).to_i32();
+  std::vector<int32_t> side = npy::load(wb.path("split.npy")).to_i32();
+  if (s.labels.size() != fa.shape[0] || side.size() != fa.shape[0])
+    fail(wb.run_dir, ": features.npy, labels.npy and split.npy disagree on the number of cells; "
+         "rerun `hep2 extract`");
+  for (size_t i = 0; i < side.size(); ++i) (side[i] ? s.test : s.train).push_back(int(i));
+  std::vector<float> values = fa.to_f32();
+  s.features.count = int(fa.shape[0]);
+  s.features.dim = int(fa.shape[1]);
+  s.features.values = Buffer<float>(*wb.be, values.size());
+  wb.be->upload(s.features.values.data(), values.data(), values.size() * sizeof(float));
+  int classes = 0;
+  for (int32_t l : s.labels) classes = std::max(classes, l + 1);
+  if (wb.class_names.empty())
+    for (int c = 0; c < classes; ++c) wb.class_names.push_back("class" + std::to_string(c));
+  return s;
+}
+
+using Clock = std::chrono::steady_clock;
+
+}  // namespace
+
+void register_commands(CLI::App& app) {
+  static Options opt;  // CLI11 binds flags to storage that outlives parsing
+  static std::string out, images, predictions;
+  static int count = 0;
+  static bool json = false;
+  static BenchOptions bench;
+
+  // ---- run ----
+  CLI::App* run = app.add_subcommand(
+      "run", "The whole method: train the DCAE, extract features, train the MLP, evaluate");
+  add_data_options(*run, opt);
+  add_model_options(*run, opt);
+  add_ae_options(*run, opt);
+  add_clf_options(*run, opt);
+  add_system_options(*run, opt);
+  run->add_option("--out", out, "Run folder (default runs/<date-time>)");
+  run->callback([] {
+    auto t0 = Clock::now();
+    Workbench wb(opt, out.empty() ? default_run_dir() : out);
+    wb.load_data();
+    wb.save_config();
+    wb.upload_data();
+    auto ae = wb.train_ae();
+    DeviceFeatures f = wb.extract(*ae, true);
+    auto mlp = wb.train_clf(f, wb.device_data->labels, wb.split.train);
+    Metrics m = wb.evaluate(*mlp, f, wb.split.test, labels_at(wb.data, wb.split.test));
+    print_summary(wb, m, std::chrono::duration<double>(Clock::now() - t0).count());
+  });
+
+  // ---- train-ae ----
+  CLI::App* tae = app.add_subcommand("train-ae", "Train the DCAE on the training cells");
+  add_data_options(*tae, opt);
+  add_model_options(*tae, opt);
+  add_ae_options(*tae, opt);
+  add_system_options(*tae, opt);
+  tae->add_option("--out", out, "Run folder (default runs/<date-time>)");
+  tae->callback([] {
+    Workbench wb(opt, out.empty() ? default_run_dir() : out);
+    wb.load_data();
+    wb.save_config();
+    wb.upload_data();
+    wb.train_ae();
+    std::printf("DCAE trained at %.0f images/s; checkpoint %s\n", wb.times.train_ae_images_per_s,
+                wb.path("dcae.ckpt").c_str());
+  });
+
+  // ---- extract ----
+  CLI::App* ext = app.add_subcommand(
+      "extract", "Write the DCAE features of every cell: features.npy, labels.npy, split.npy");
+  add_system_options(*ext, opt);
+  ext->add_option("--out", out, "Run folder of a trained DCAE")->required();
+  ext->callback([] {
+    Workbench wb(options_of_run(out, opt), out);
+    wb.load_data();
+    wb.upload_data();
+    auto ae = wb.load_ae();
+    DeviceFeatures f = wb.extract(*ae, true);
+    std::printf("%d features of %d values at %.0f images/s: %s\n", f.count, f.dim, f.images_per_s,
+                wb.path("features.npy").c_str());
+  });
+
+  // ---- train-clf ----
+  CLI::App* tclf = app.add_subcommand("train-clf", "Train the MLP on the extracted features");
+  add_clf_options(*tclf, opt);
+  add_system_options(*tclf, opt);
+  tclf->add_option("--out", out, "Run folder with features.npy")->required();
+  tclf->callback([] {
+    Options o = options_of_run(out, opt);
+    // The classifier's own flags given now win over the stored ones.
+    o.clf_epochs = opt.clf_epochs;
+    o.clf_batch = opt.clf_batch;
+    o.clf_lr = opt.clf_lr;
+    o.dropout = opt.dropout;
+    o.weight_decay = opt.weight_decay;
+    o.patience = opt.patience;
+    o.val_fraction = opt.val_fraction;
+    Workbench wb(o, out);
+    SavedFeatures s = load_saved_features(wb);
+    wb.data.labels = s.labels;
+    Buffer<int32_t> labels(*wb.be, s.labels.size());
+    wb.be->upload(labels.data(), s.labels.data(), s.labels.size() * sizeof(int32_t));
+    wb.train_clf(s.features, labels, s.train);
+    std::printf("classifier trained: %s\n", wb.path("mlp.ckpt").c_str());
+  });
+
+  // ---- eval ----
+  CLI::App* ev = app.add_subcommand("eval", "Evaluate the classifier on the test cells");
+  add_system_options(*ev, opt);
+  ev->add_option("--out", out, "Run folder with mlp.ckpt and features.npy")->required();
+  ev->callback([] {
+    auto t0 = Clock::now();
+    Workbench wb(options_of_run(out, opt), out);
+    SavedFeatures s = load_saved_features(wb);
+    auto mlp = wb.load_clf(s.features.dim, 0);
+    Metrics m = wb.evaluate(*mlp, s.features, s.test, [&] {
+      std::vector<int32_t> t;
+      for (int i : s.test) t.push_back(s.labels[i]);
+      return t;
+    }());
+    print_summary(wb, m, std::chrono::duration<double>(Clock::now() - t0).count());
+  });
+
+  // ---- classify ----
+  CLI::App* cls = app.add_subcommand(
+      "classify", "Predict the pattern of new cell images with a trained run");
+  add_system_options(*cls, opt);
+  cls->add_option("--out", out, "Run folder with dcae.ckpt and mlp.ckpt")->required();
+  cls->add_option("--images", images,
+                  "An image file, a folder of images, or a manifest CSV (labels optional)")
+      ->required();
+  cls->add_option("--predictions", predictions,
+                  "Output file: .csv or .json (default <run>/predictions.csv)");
+  cls->callback([] {
+    Workbench wb(options_of_run(out, opt), out);
+    PreprocessOptions pp;
+    pp.height = pp.width = wb.opt.size;
+    pp.use_mask = !wb.opt.no_mask;
+    pp.norm = parse_normalization(wb.opt.norm);
+    pp.channel = parse_channel(wb.opt.channel);
+    wb.data = load_dataset(open_unlabelled(images), pp);
+    wb.device_data = std::make_unique<DeviceImages>(upload_images(
+        *wb.be, wb.data.shape, wb.data.images, std::vector<int32_t>(wb.data.size(), -1)));
+    auto ae = wb.load_ae();
+    DeviceFeatures f = wb.extract(*ae, false);
+    auto mlp = wb.load_clf(f.dim, 0);
+    std::vector<int> rows(f.count);
+    for (int i = 0; i < f.count; ++i) rows[i] = i;
+    std::vector<float> probs = predict_probabilities(*mlp, f, rows);
+    std::vector<int32_t> pred = argmax_rows(probs, int(wb.class_names.size()));
+    std::string file = predictions.empty() ? wb.path("predictions.csv") : predictions;
+    bool as_json = file.size() > 5 && file.substr(file.size() - 5) == ".json";
+    if (as_json)
+      write_predictions_json(file, wb.data.paths, pred, probs, wb.class_names);
+    else
+      write_predictions_csv(file, wb.data.paths, pred, probs, wb.class_names);
+    std::printf("%d cells classified: %s\n", f.count, file.c_str());
+  });
+
+  // ---- synth ----
+  CLI::App* syn = app.add_subcommand(
+      "synth", "Write synthetic HEp-2 cells (PNG + masks + manifest.csv), the embedded default data");
+  syn->add_option("--out", out, "Output folder")->required();
+  syn->add_option("--count", count, "Number of cells")->default_val(1000);
+  syn->add_option("--size", opt.size, "Crop size in pixels")->capture_default_str();
+  syn->add_option("--seed", opt.seed, "Seed")->capture_default_str();
+  syn->callback([] {
+    if (count < 1) fail("option --count: must be at least 1");
+    SynthOptions so;
+    so.count = count;
+    so.size = opt.size;
+    so.seed = opt.seed;
+    write_synth(out, so);
+    std::printf("%d synthetic cells written to %s (manifest.csv)\n", count, out.c_str());
+  });
+
+  // ---- info ----
+  CLI::App* info = app.add_subcommand("info", "Build options, CUDA/cuDNN versions, devices found");
+  info->add_flag("--json", json, "Print JSON");
+  info->callback([] { print_info(json); });
+
+  // ---- bench ----
+  CLI::App* bn = app.add_subcommand(
+      "bench", "Benchmark DCAE training, feature extraction and the MLP step; per-layer times");
+  add_bench_options(*bn, bench);
+  bn->callback([] { run_bench(bench); });
+}
+
+}  // namespace hep2::app

@@ -1,0 +1,31 @@
+// hep2: the command line. Parses, dispatches to a subcommand, and turns any error into one clear
+// line on stderr and a non-zero exit code.
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "hep2/core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "hep2: HEp-2 cell pattern classification with unsupervised deep convolutional autoencoder "
+      "features (DCAE latent -> MLP), on the CPU or an NVIDIA GPU.\n"
+      "Start with `hep2 run` (embedded synthetic cells) or `hep2 run --data manifest.csv`."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", HEP2_VERSION);
+  hep2::app::register_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const hep2::Error& e) {
+    std::fprintf(stderr, "\nhep2: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "\nhep2: internal error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}

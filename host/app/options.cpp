@@ -1,0 +1,130 @@
+// Flags, validation and JSON of the run settings.
+#include "options.h"
+
+#include <cmath>
+
+#include "hep2/core/error.h"
+
+namespace hep2::app {
+
+nlohmann::json Options::to_json() const {
+  return {{"data", data},           {"synth_count", synth_count}, {"classes", classes},
+          {"no_mask", no_mask},     {"norm", norm},               {"channel", channel},
+          {"test_fraction", test_fraction},
+          {"size", size},           {"decoder", decoder},         {"channels", channels},
+          {"init", init},           {"epochs", epochs},           {"batch", batch},
+          {"lr", lr},               {"no_augment", no_augment},   {"clf_epochs", clf_epochs},
+          {"clf_batch", clf_batch}, {"clf_lr", clf_lr},           {"dropout", dropout},
+          {"weight_decay", weight_decay}, {"patience", patience}, {"val_fraction", val_fraction},
+          {"device", device},       {"threads", threads},         {"seed", seed},
+          {"tf32", tf32},           {"out", out}};
+}
+
+void Options::merge_json(const nlohmann::json& j) {
+  auto get = [&](const char* key, auto& field) {
+    if (j.contains(key)) j.at(key).get_to(field);
+  };
+  get("data", data);
+  get("synth_count", synth_count);
+  get("classes", classes);
+  get("no_mask", no_mask);
+  get("norm", norm);
+  get("channel", channel);
+  get("test_fraction", test_fraction);
+  get("size", size);
+  get("decoder", decoder);
+  get("channels", channels);
+  get("init", init);
+  get("epochs", epochs);
+  get("batch", batch);
+  get("lr", lr);
+  get("no_augment", no_augment);
+  get("clf_epochs", clf_epochs);
+  get("clf_batch", clf_batch);
+  get("clf_lr", clf_lr);
+  get("dropout", dropout);
+  get("weight_decay", weight_decay);
+  get("patience", patience);
+  get("val_fraction", val_fraction);
+  get("seed", seed);
+}
+
+void Options::validate() const {
+  auto need = [](bool ok, const char* flag, const std::string& what) {
+    if (!ok) fail("option ", flag, ": ", what);
+  };
+  need(synth_count >= 10, "--synth-count", "must be at least 10");
+  need(test_fraction > 0 && test_fraction < 1, "--test-fraction", "must be in (0, 1)");
+  need(size >= 8 && size <= 1024, "--size", "must be in 8..1024");
+  need(!channels.empty(), "--channels", "needs at least one stage");
+  need(epochs >= 0 && epochs <= 100000, "--epochs", "must be in 0..100000");
+  need(batch >= 1 && batch <= 65536, "--batch", "must be in 1..65536");
+  need(std::isfinite(lr) && lr > 0 && lr < 1, "--lr", "must be a number in (0, 1)");
+  need(clf_epochs >= 0 && clf_epochs <= 100000, "--clf-epochs", "must be in 0..100000");
+  need(clf_batch >= 1 && clf_batch <= 65536, "--clf-batch", "must be in 1..65536");
+  need(std::isfinite(clf_lr) && clf_lr > 0 && clf_lr < 1, "--clf-lr", "must be a number in (0, 1)");
+  need(dropout >= 0 && dropout < 1, "--dropout", "must be in [0, 1)");
+  need(std::isfinite(weight_decay) && weight_decay >= 0 && weight_decay < 1, "--weight-decay",
+       "must be in [0, 1)");
+  need(patience >= 1, "--patience", "must be at least 1");
+  need(val_fraction >= 0 && val_fraction < 1, "--val-fraction", "must be in [0, 1)");
+  need(threads >= 0 && threads <= 1024, "--threads", "must be in 0..1024 (0: all cores)");
+  need(init == "torch" || init == "he", "--init", "must be torch or he");
+}
+
+void add_data_options(CLI::App& app, Options& o) {
+  app.add_option("--data", o.data,
+                 "Cells: a manifest CSV (path,label[,mask][,split][,group]), a folder of class "
+                 "folders, or an ICPR2012 contest folder. Default: embedded synthetic cells");
+  app.add_option("--synth-count", o.synth_count, "Synthetic cells when --data is not given")
+      ->capture_default_str();
+  app.add_option("--classes", o.classes, "Keep only these classes, in this order")->delimiter(',');
+  app.add_flag("--no-mask", o.no_mask, "Ignore cell masks");
+  app.add_option("--norm", o.norm, "Intensity normalisation: percentile, minmax or none")
+      ->capture_default_str();
+  app.add_option("--channel", o.channel, "Channel of colour images: auto, gray, red, green, blue")
+      ->capture_default_str();
+  app.add_option("--test-fraction", o.test_fraction,
+                 "Held-out fraction when the data has no split of its own")
+      ->capture_default_str();
+}
+
+void add_model_options(CLI::App& app, Options& o) {
+  app.add_option("--size", o.size, "Input size (pixels a side)")->capture_default_str();
+  app.add_option("--decoder", o.decoder, "Decoder: deconv (transposed conv) or upsample")
+      ->capture_default_str();
+  app.add_option("--channels", o.channels, "Encoder channels per stage")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--init", o.init, "Initialisation: torch (PyTorch default) or he")
+      ->capture_default_str();
+}
+
+void add_ae_options(CLI::App& app, Options& o) {
+  app.add_option("--epochs", o.epochs, "Autoencoder epochs")->capture_default_str();
+  app.add_option("--batch", o.batch, "Autoencoder batch size")->capture_default_str();
+  app.add_option("--lr", o.lr, "Autoencoder learning rate (Adam)")->capture_default_str();
+  app.add_flag("--no-augment", o.no_augment, "No random rotations/flips during training");
+}
+
+void add_clf_options(CLI::App& app, Options& o) {
+  app.add_option("--clf-epochs", o.clf_epochs, "Classifier epochs (at most)")->capture_default_str();
+  app.add_option("--clf-batch", o.clf_batch, "Classifier batch size")->capture_default_str();
+  app.add_option("--clf-lr", o.clf_lr, "Classifier learning rate (Adam)")->capture_default_str();
+  app.add_option("--dropout", o.dropout, "Dropout after each hidden layer")->capture_default_str();
+  app.add_option("--weight-decay", o.weight_decay, "Classifier decoupled weight decay")
+      ->capture_default_str();
+  app.add_option("--patience", o.patience, "Early-stopping patience (epochs)")->capture_default_str();
+  app.add_option("--val-fraction", o.val_fraction,
+                 "Fraction of training cells held out for early stopping (0: none)")
+      ->capture_default_str();
+}
+
+void add_system_options(CLI::App& app, Options& o) {
+  app.add_option("--device", o.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--threads", o.threads, "CPU threads (0: all cores)")->capture_default_str();
+  app.add_option("--seed", o.seed, "Seed of every random choice")->capture_default_str();
+  app.add_flag("--tf32", o.tf32, "Allow TF32 tensor-core math on the GPU (faster, less exact)");
+}
+
+}  // namespace hep2::app

@@ -1,0 +1,59 @@
+// Every setting of a hep2 run, its command-line flags, and its JSON form (the run folder's
+// config.json records the settings actually used, so later steps and reruns read them back).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+namespace hep2::app {
+
+struct Options {
+  // data
+  std::string data;  // empty: the embedded synthetic HEp-2 cells
+  int synth_count = 2000;
+  std::vector<std::string> classes;  // keep only these classes, in this order
+  bool no_mask = false;
+  std::string norm = "percentile";
+  std::string channel = "auto";
+  double test_fraction = 0.2;  // used when the data has no split of its own
+  // model
+  int size = 64;
+  std::string decoder = "deconv";
+  std::vector<int> channels = {32, 64, 64};
+  std::string init = "torch";
+  // autoencoder training
+  int epochs = 15;
+  int batch = 64;
+  float lr = 3e-4f;
+  bool no_augment = false;
+  // classifier
+  int clf_epochs = 60;
+  int clf_batch = 64;
+  float clf_lr = 1e-3f;
+  float dropout = 0.f;
+  float weight_decay = 0.f;
+  int patience = 10;
+  double val_fraction = 0.1;  // of the training cells, for early stopping
+  // system
+  std::string device = "auto";
+  int threads = 0;
+  uint64_t seed = 1;
+  bool tf32 = false;
+  std::string out;
+
+  nlohmann::json to_json() const;
+  // Settings from a run folder's config.json; keys missing from it keep their defaults.
+  void merge_json(const nlohmann::json& j);
+  void validate() const;  // throws Error naming the option and the accepted range
+};
+
+void add_data_options(CLI::App& app, Options& o);
+void add_model_options(CLI::App& app, Options& o);
+void add_ae_options(CLI::App& app, Options& o);
+void add_clf_options(CLI::App& app, Options& o);
+void add_system_options(CLI::App& app, Options& o);
+
+}  // namespace hep2::app

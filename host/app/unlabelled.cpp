@@ -1,0 +1,55 @@
+// open_unlabelled: lists images to classify.
+#include "unlabelled.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "hep2/core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace hep2::app {
+namespace {
+bool is_image(const fs::path& p) {
+  std::string e = p.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return e == ".png" || e == ".tif" || e == ".tiff" || e == ".bmp" || e == ".jpg" || e == ".jpeg";
+}
+bool is_mask(const fs::path& p) {
+  std::string s = p.stem().string();
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return s.size() > 5 && s.substr(s.size() - 5) == "_mask";
+}
+}  // namespace
+
+CellList open_unlabelled(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) fail(path, ": no such file or folder; give an image, a folder of images or a manifest CSV");
+  CellList list;
+  list.source = path;
+  if (fs::is_regular_file(path)) {
+    if (fs::path(path).extension() == ".csv") return open_cell_list(path);
+    if (!is_image(path)) fail(path, ": not an image file (png, tif, bmp, jpg) or a manifest CSV");
+    list.cells.push_back({path, -1, "", "", ""});
+    return list;
+  }
+  bool has_images = false, has_dirs = false;
+  for (const auto& e : fs::directory_iterator(path)) {
+    if (e.is_regular_file() && is_image(e.path())) has_images = true;
+    if (e.is_directory()) has_dirs = true;
+  }
+  if (!has_images && has_dirs) return open_cell_list(path);  // class folders
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(path))
+    if (e.is_regular_file() && is_image(e.path()) && !is_mask(e.path())) files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  if (files.empty()) fail(path, ": the folder holds no images (png, tif, bmp, jpg)");
+  for (const std::string& f : files) {
+    fs::path p(f);
+    fs::path mask = p.parent_path() / (p.stem().string() + "_mask.png");
+    list.cells.push_back({f, -1, fs::exists(mask) ? mask.string() : "", "", ""});
+  }
+  return list;
+}
+
+}  // namespace hep2::app

@@ -1,0 +1,323 @@
+// Workbench: data loading, the backend, and the steps of the method with their artefacts.
+#include "workbench.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "hep2/core/error.h"
+#include "hep2/core/rng.h"
+#include "hep2/io/atomic_file.h"
+#include "hep2/io/npy.h"
+#include "hep2/pipeline/cell_list.h"
+#include "hep2/pipeline/checkpoint.h"
+#include "hep2/pipeline/preprocess.h"
+#include "hep2/pipeline/synth.h"
+#include "hep2/report/confusion_png.h"
+#include "hep2/report/csv.h"
+#include "hep2/report/image_grid.h"
+#include "hep2/report/line_plot.h"
+
+namespace fs = std::filesystem;
+
+namespace hep2::app {
+
+std::unique_ptr<Backend> open_backend(const Options& opt) {
+  const std::string& d = opt.device;
+  if (d == "cpu") return make_cpu_backend(opt.threads);
+  if (d == "auto") {
+    if (cuda_device_count() > 0) return make_cuda_backend(0, opt.tf32);
+    return make_cpu_backend(opt.threads);
+  }
+  if (d == "cuda") return make_cuda_backend(0, opt.tf32);
+  if (d.rfind("cuda:", 0) == 0) {
+    std::string n = d.substr(5);
+    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos)
+      fail("--device ", d, ": expected cuda:N with N a device number");
+    return make_cuda_backend(std::stoi(n), opt.tf32);
+  }
+  fail("--device ", d, ": use auto, cpu, cuda or cuda:N");
+}
+
+Workbench::Workbench(Options o, std::string dir) : opt(std::move(o)), run_dir(std::move(dir)) {
+  opt.validate();
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  if (ec) fail("cannot create the run folder ", run_dir, ": ", ec.message());
+  be = open_backend(opt);
+}
+
+void Workbench::save_config() const {
+  nlohmann::json j = opt.to_json();
+  j["out"] = run_dir;
+  j["backend"] = be->name();
+  j["version"] = HEP2_VERSION;
+  write_file_atomic(path("config.json"), j.dump(2) + "\n");
+}
+
+DcaeConfig Workbench::dcae_config() const {
+  DcaeConfig c;
+  c.height = c.width = opt.size;
+  c.channels = opt.channels;
+  c.decoder = parse_decoder(opt.decoder);
+  c.validate();
+  return c;
+}
+
+MlpConfig Workbench::mlp_config(int inputs, int classes) const {
+  MlpConfig c;
+  c.inputs = inputs;
+  c.classes = classes;
+  c.dropout = opt.dropout;
+  c.validate();
+  return c;
+}
+
+void Workbench::load_data() {
+  PreprocessOptions pp;
+  pp.height = pp.width = opt.size;
+  pp.use_mask = !opt.no_mask;
+  pp.norm = parse_normalization(opt.norm);
+  pp.channel = parse_channel(opt.channel);
+  if (opt.data.empty()) {
+    SynthOptions so;
+    so.count = opt.synth_count;
+    so.size = opt.size;
+    so.seed = opt.seed;
+    data = synthesize(so, pp);
+  } else {
+    CellList list = open_cell_list(opt.data);
+    if (!opt.classes.empty()) list = keep_classes(list, opt.classes);
+    std::fprintf(stderr, "loading %zu cells from %s\n", list.cells.size(), opt.data.c_str());
+    data = load_dataset(list, pp, [this](size_t done, size_t total) {
+      progress(TrainProgress{"load", 1, 1, done, total, std::nan(""), 0, 0});
+    });
+    progress.finish();
+  }
+  class_names = data.class_names;
+  split = split_dataset(data, opt.test_fraction, opt.seed);
+  if (split.train.empty() || split.test.empty())
+    fail("the split of ", data.size(), " cells left ", split.train.size(), " for training and ",
+         split.test.size(), " for testing; both need cells (check the split column or --test-fraction)");
+}
+
+void Workbench::upload_data() {
+  device_data = std::make_unique<DeviceImages>(
+      upload_images(*be, data.shape, data.images, data.labels));
+}
+
+namespace {
+
+nlohmann::json dcae_json(const DcaeConfig& c) {
+  return {{"height", c.height}, {"width", c.width}, {"in_channels", c.in_channels},
+          {"channels", c.channels}, {"decoder", decoder_name(c.decoder)}};
+}
+
+OptimizerConfig adam(float lr, float wd) {
+  OptimizerConfig o;
+  o.lr = lr;
+  o.weight_decay = wd;
+  return o;
+}
+
+void save_trainer(const std::string& file, Trainer& t, nlohmann::json header) {
+  header["optimizer_steps"] = t.optimizer().steps();
+  header["param_count"] = t.block().count();
+  save_checkpoint(file, Checkpoint{std::move(header), t.block().get_all(t.backend())});
+}
+
+void restore_trainer(const std::string& file, Trainer& t, const Checkpoint& c) {
+  if (c.values.size() != 4 * t.block().count())
+    fail(file, ": holds ", c.values.size() / 4, " parameters but the model needs ",
+         t.block().count(), "; it was written for another architecture");
+  t.block().set_all(t.backend(), c.values);
+  t.optimizer().set_steps(c.header.value("optimizer_steps", 0L));
+}
+
+InitScheme init_scheme(const std::string& s) { return s == "he" ? InitScheme::He : InitScheme::Torch; }
+
+}  // namespace
+
+std::unique_ptr<Trainer> Workbench::train_ae() {
+  DcaeConfig cfg = dcae_config();
+  Dcae m = build_dcae(cfg);
+  latent_end_ = m.latent_end;
+  auto ae = std::make_unique<Trainer>(*be, std::move(m.net), opt.batch, adam(opt.lr, 0.f));
+  ae->init(init_scheme(opt.init), opt.seed);
+  AeTrainOptions to;
+  to.epochs = opt.epochs;
+  to.batch = opt.batch;
+  to.augment = !opt.no_augment;
+  to.seed = opt.seed;
+  std::fprintf(stderr, "%s on %s: %zu training cells, %d epochs\n", cfg.describe().c_str(),
+               be->name().c_str(), split.train.size(), opt.epochs);
+  AeTrainResult r = train_autoencoder(*ae, *device_data, split.train, to, progress.fn());
+  progress.finish();
+  times.train_ae_images_per_s = r.images_per_s;
+
+  std::vector<std::vector<std::string>> rows;
+  Series loss{"training loss", {}, {}};
+  for (const EpochStat& e : r.epochs) {
+    rows.push_back({std::to_string(e.epoch), format_number(e.loss), format_number(e.seconds),
+                    format_number(e.images_per_s)});
+    loss.x.push_back(e.epoch);
+    loss.y.push_back(e.loss);
+  }
+  write_csv(path("ae_log.csv"), {"epoch", "loss", "seconds", "images_per_s"}, rows);
+  if (!r.epochs.empty()) {
+    Series base{"constant output (mean image)", {1.0, double(r.epochs.size())},
+                {r.mean_image_loss, r.mean_image_loss}};
+    write_line_plot_png(path("loss_curve.png"), {loss, base}, "DCAE reconstruction loss", "epoch",
+                        "MSE", true);
+  }
+  save_trainer(path("dcae.ckpt"), *ae,
+               {{"kind", "dcae"}, {"config", dcae_json(cfg)}, {"epoch", opt.epochs}});
+  write_reconstructions(*ae);
+  return ae;
+}
+
+std::unique_ptr<Trainer> Workbench::load_ae() {
+  std::string file = path("dcae.ckpt");
+  if (!fs::exists(file)) fail(file, " does not exist: run `hep2 train-ae --out ", run_dir, "` first");
+  Checkpoint c = load_checkpoint(file);
+  if (c.header.value("kind", "") != "dcae") fail(file, ": not a DCAE checkpoint");
+  DcaeConfig cfg;
+  const auto& j = c.header.at("config");
+  cfg.height = j.at("height");
+  cfg.width = j.at("width");
+  cfg.in_channels = j.at("in_channels");
+  cfg.channels = j.at("channels").get<std::vector<int>>();
+  cfg.decoder = parse_decoder(j.at("decoder"));
+  if (cfg.height != opt.size)
+    fail(file, ": the model takes ", cfg.height, "x", cfg.width, " inputs but --size is ", opt.size);
+  Dcae m = build_dcae(cfg);
+  latent_end_ = m.latent_end;
+  auto ae = std::make_unique<Trainer>(*be, std::move(m.net), opt.batch, adam(opt.lr, 0.f));
+  restore_trainer(file, *ae, c);
+  return ae;
+}
+
+DeviceFeatures Workbench::extract(Trainer& ae, bool save) {
+  DeviceFeatures f = extract_features(ae, latent_end_, *device_data, opt.batch, progress.fn());
+  progress.finish();
+  times.extract_images_per_s = f.images_per_s;
+  if (save) {
+    std::vector<float> host = download_features(*be, f);
+    npy::save(path("features.npy"), host.data(), {size_t(f.count), size_t(f.dim)});
+    npy::save(path("labels.npy"), data.labels.data(), {data.labels.size()});
+    std::vector<int32_t> side(data.size(), 0);
+    for (int i : split.test) side[i] = 1;
+    npy::save(path("split.npy"), side.data(), {side.size()});
+  }
+  return f;
+}
+
+std::unique_ptr<Trainer> Workbench::train_clf(const DeviceFeatures& f,
+                                              const Buffer<int32_t>& labels,
+                                              const std::vector<int>& train) {
+  MlpConfig cfg = mlp_config(f.dim, int(class_names.size()));
+  auto mlp = std::make_unique<Trainer>(*be, build_mlp(cfg), opt.clf_batch,
+                                       adam(opt.clf_lr, opt.weight_decay));
+  mlp->init(init_scheme(opt.init), opt.seed + 1);
+
+  // Early stopping looks at a stratified slice of the training cells, never at the test cells.
+  std::vector<int> fit, val;
+  if (opt.val_fraction > 0) {
+    std::vector<std::vector<int>> by_class(class_names.size());
+    for (int i : train) by_class[data.labels[i]].push_back(i);
+    Rng rng(opt.seed, 0x5a1);
+    for (auto& v : by_class) {
+      for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(uint32_t(i))]);
+      size_t nv = size_t(std::floor(opt.val_fraction * double(v.size())));
+      val.insert(val.end(), v.begin(), v.begin() + nv);
+      fit.insert(fit.end(), v.begin() + nv, v.end());
+    }
+    std::sort(fit.begin(), fit.end());
+    std::sort(val.begin(), val.end());
+  } else {
+    fit = train;
+  }
+  ClfTrainOptions to;
+  to.epochs = opt.clf_epochs;
+  to.batch = opt.clf_batch;
+  to.seed = opt.seed;
+  to.patience = opt.patience;
+  std::fprintf(stderr, "%s: %zu training, %zu validation cells\n", cfg.describe().c_str(),
+               fit.size(), val.size());
+  ClfTrainResult r = train_classifier(*mlp, f, labels, fit, val, to, progress.fn());
+  progress.finish();
+  times.train_clf_seconds = r.seconds;
+  std::vector<std::vector<std::string>> rows;
+  for (const EpochStat& e : r.epochs)
+    rows.push_back({std::to_string(e.epoch), format_number(e.loss), format_number(e.val_loss),
+                    format_number(e.val_acc), format_number(e.seconds)});
+  write_csv(path("clf_log.csv"), {"epoch", "loss", "val_loss", "val_accuracy", "seconds"}, rows);
+  save_trainer(path("mlp.ckpt"), *mlp,
+               {{"kind", "mlp"},
+                {"config", {{"inputs", cfg.inputs}, {"hidden", cfg.hidden},
+                            {"classes", cfg.classes}, {"dropout", cfg.dropout}}},
+                {"class_names", class_names},
+                {"best_epoch", r.best_epoch}});
+  return mlp;
+}
+
+std::unique_ptr<Trainer> Workbench::load_clf(int inputs, int classes) {
+  std::string file = path("mlp.ckpt");
+  if (!fs::exists(file)) fail(file, " does not exist: run `hep2 train-clf --out ", run_dir, "` first");
+  Checkpoint c = load_checkpoint(file);
+  if (c.header.value("kind", "") != "mlp") fail(file, ": not a classifier checkpoint");
+  MlpConfig cfg;
+  const auto& j = c.header.at("config");
+  cfg.inputs = j.at("inputs");
+  cfg.hidden = j.at("hidden").get<std::vector<int>>();
+  cfg.classes = j.at("classes");
+  cfg.dropout = j.at("dropout");
+  if (inputs > 0 && cfg.inputs != inputs)
+    fail(file, ": the classifier takes ", cfg.inputs, " features but the features have ", inputs,
+         " per cell; extract them with the same DCAE");
+  if (classes > 0 && cfg.classes != classes)
+    fail(file, ": the classifier has ", cfg.classes, " classes but the data has ", classes);
+  class_names = c.header.value("class_names", class_names);
+  auto mlp = std::make_unique<Trainer>(*be, build_mlp(cfg), opt.clf_batch, adam(opt.clf_lr, 0.f));
+  restore_trainer(file, *mlp, c);
+  return mlp;
+}
+
+Metrics Workbench::evaluate(Trainer& mlp, const DeviceFeatures& f, const std::vector<int>& rows,
+                            const std::vector<int32_t>& truth) {
+  std::vector<float> probs = predict_probabilities(mlp, f, rows);
+  std::vector<int32_t> pred = argmax_rows(probs, int(class_names.size()));
+  Metrics m = compute_metrics(truth, pred, int(class_names.size()));
+  nlohmann::json j = metrics_json(m, class_names);
+  j["images_per_s"] = {{"train_ae", times.train_ae_images_per_s},
+                       {"extract", times.extract_images_per_s}};
+  j["train_clf_seconds"] = times.train_clf_seconds;
+  j["test_cells"] = rows.size();
+  j["backend"] = be->name();
+  write_file_atomic(path("metrics.json"), j.dump(2) + "\n");
+  char title[160];
+  std::snprintf(title, sizeof title, "test cells: accuracy %.1f%%, MCA %.1f%%", 100 * m.accuracy,
+                100 * m.mca);
+  write_confusion_png(path("confusion.png"), m, class_names, title);
+  return m;
+}
+
+void Workbench::write_reconstructions(Trainer& ae) {
+  int n = int(std::min<size_t>({split.test.size(), size_t(16), size_t(ae.max_batch())}));
+  if (n == 0) return;
+  size_t per = data.shape.per_sample();
+  std::vector<float> inputs(size_t(n) * per);
+  for (int i = 0; i < n; ++i)
+    std::copy_n(data.image(split.test[i]), per, inputs.data() + size_t(i) * per);
+  Buffer<float> x(*be, inputs.size()), s(*be, inputs.size());
+  be->upload(x.data(), inputs.data(), inputs.size() * sizeof(float));
+  const float* z = ae.forward(n, x.data(), false);
+  be->sigmoid_forward(inputs.size(), z, s.data());
+  std::vector<float> recon(inputs.size());
+  be->download(recon.data(), s.data(), s.bytes());
+  write_image_grid_png(path("recon_grid.png"), inputs.data(), recon.data(), n, data.shape.h,
+                       data.shape.w, 2);
+}
+
+}  // namespace hep2::app

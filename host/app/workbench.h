@@ -1,0 +1,67 @@
+// The state one hep2 command works with: its settings, the compute backend, the run folder, the
+// preprocessed cells and their train/test split, and the steps of the method that the
+// subcommands chain: train-ae -> extract -> train-clf -> eval.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hep2/nn/models.h"
+#include "hep2/pipeline/dataset.h"
+#include "hep2/pipeline/split.h"
+#include "hep2/pipeline/training.h"
+#include "hep2/report/metrics.h"
+#include "options.h"
+#include "progress_line.h"
+
+namespace hep2::app {
+
+struct PhaseTimes {
+  double train_ae_images_per_s = 0, extract_images_per_s = 0, train_clf_seconds = 0;
+};
+
+class Workbench {
+ public:
+  Workbench(Options opt, std::string run_dir);
+  Options opt;
+  std::string run_dir;
+  std::unique_ptr<Backend> be;
+  ProgressLine progress;
+  PhaseTimes times;
+
+  std::string path(const std::string& name) const { return run_dir + "/" + name; }
+  void save_config() const;
+
+  // Data: loads (or synthesises) and preprocesses once; split by the data's own split column or a
+  // seeded stratified (grouped) split.
+  void load_data();
+  Dataset data;
+  SplitIndices split;
+  std::unique_ptr<DeviceImages> device_data;
+  void upload_data();
+
+  DcaeConfig dcae_config() const;
+  MlpConfig mlp_config(int inputs, int classes) const;
+
+  // Steps. Each writes its artefacts into the run folder.
+  std::unique_ptr<Trainer> train_ae();                  // dcae.ckpt, ae_log.csv, plots
+  std::unique_ptr<Trainer> load_ae();                   // from dcae.ckpt
+  DeviceFeatures extract(Trainer& ae, bool save);       // features.npy, labels.npy, split.npy
+  std::unique_ptr<Trainer> train_clf(const DeviceFeatures& f, const Buffer<int32_t>& labels,
+                                     const std::vector<int>& train);   // mlp.ckpt, clf_log.csv
+  std::unique_ptr<Trainer> load_clf(int inputs, int classes);
+  Metrics evaluate(Trainer& mlp, const DeviceFeatures& f, const std::vector<int>& rows,
+                   const std::vector<int32_t>& truth);   // metrics.json, confusion.png
+  void write_reconstructions(Trainer& ae);              // recon_grid.png
+  std::vector<std::string> class_names;
+
+ private:
+  size_t latent_end_ = 0;
+};
+
+std::unique_ptr<Backend> open_backend(const Options& opt);
+
+}  // namespace hep2::app
