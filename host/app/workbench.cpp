@@ -42,13 +42,14 @@ std::unique_ptr<Backend> open_backend(const Options& opt) {
 
 Workbench::Workbench(Options o, std::string dir) : opt(std::move(o)), run_dir(std::move(dir)) {
   opt.validate();
-  std::error_code ec;
-  fs::create_directories(run_dir, ec);
-  if (ec) fail("cannot create the run folder ", run_dir, ": ", ec.message());
   be = open_backend(opt);
 }
 
 void Workbench::save_config() const {
+  // The folder is made only once the data has loaded, so a refused run leaves nothing behind.
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  if (ec) fail("cannot create the run folder ", run_dir, ": ", ec.message());
   nlohmann::json j = opt.to_json();
   j["out"] = run_dir;
   j["backend"] = be->name();

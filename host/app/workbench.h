@@ -35,6 +35,7 @@ class Workbench {
   std::string path(const std::string& name) const { return run_dir + "/" + name; }
   void save_config() const;
 
+  // Creates the run folder and writes config.json (the settings actually used).
   // Data: loads (or synthesises) and preprocesses once; split by the data's own split column or a
   // seeded stratified (grouped) split.
   void load_data();

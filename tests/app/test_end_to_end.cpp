@@ -1,0 +1,148 @@
+// Rung 5 of the test ladder: the hep2 command end to end on a small synthetic set, the step-by-step
+// subcommands on the same run folder, and the command line's answers to bad input.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "hep2/io/npy.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string output;  // stdout and stderr together
+};
+
+Result run_hep2(const std::string& args) {
+  std::string cmd = std::string(HEP2_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string temp_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("hep2_e2e_" + name + "_" + std::to_string(getpid()));
+  fs::remove_all(d);
+  return d.string();
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream f(path);
+  return nlohmann::json::parse(f);
+}
+
+// A small but real run: 400 synthetic cells of 32x32, a few epochs. Shared by the tests below.
+class EndToEnd : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = temp_dir("run");
+    result_ = run_hep2("run --device cpu --synth-count 400 --size 32 --epochs 4 --clf-epochs 40 "
+                       "--out " + dir_);
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+  static std::string dir_;
+  static Result result_;
+};
+std::string EndToEnd::dir_;
+Result EndToEnd::result_;
+
+TEST_F(EndToEnd, RunWritesTheWholeRunFolder) {
+  ASSERT_EQ(result_.code, 0) << result_.output;
+  for (const char* f : {"config.json", "ae_log.csv", "dcae.ckpt", "features.npy", "labels.npy",
+                        "split.npy", "mlp.ckpt", "clf_log.csv", "metrics.json", "confusion.png",
+                        "recon_grid.png", "loss_curve.png"})
+    EXPECT_TRUE(fs::exists(dir_ + "/" + f)) << f;
+  // No temporary files left behind.
+  for (const auto& e : fs::directory_iterator(dir_))
+    EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path();
+  EXPECT_NE(result_.output.find("mean class accuracy"), std::string::npos) << result_.output;
+}
+
+TEST_F(EndToEnd, LearnsAndClassifiesAboveChance) {
+  ASSERT_EQ(result_.code, 0) << result_.output;
+  // The reconstruction loss falls over the epochs.
+  std::ifstream log(dir_ + "/ae_log.csv");
+  std::string header, line;
+  std::getline(log, header);
+  std::vector<double> losses;
+  while (std::getline(log, line)) losses.push_back(std::stod(line.substr(line.find(',') + 1)));
+  ASSERT_EQ(losses.size(), 4u);
+  EXPECT_LT(losses.back(), losses.front());
+  // Five balanced classes: chance is 20%. Held-out synthetic cells must be classified far better.
+  nlohmann::json m = read_json(dir_ + "/metrics.json");
+  EXPECT_GT(m.at("accuracy").get<double>(), 0.5) << m.dump();
+  EXPECT_GT(m.at("mca").get<double>(), 0.5) << m.dump();
+}
+
+TEST_F(EndToEnd, FeatureFilesHaveTheLatentShape) {
+  ASSERT_EQ(result_.code, 0) << result_.output;
+  hep2::npy::Array f = hep2::npy::load(dir_ + "/features.npy");
+  hep2::npy::Array l = hep2::npy::load(dir_ + "/labels.npy");
+  ASSERT_EQ(f.shape.size(), 2u);
+  EXPECT_EQ(f.shape[0], 400u);
+  EXPECT_EQ(f.shape[1], 64u * 4 * 4);  // 32x32 input, three pooling stages, 64 channels
+  EXPECT_EQ(l.shape[0], 400u);
+}
+
+TEST_F(EndToEnd, StepByStepReusesTheRunFolder) {
+  ASSERT_EQ(result_.code, 0) << result_.output;
+  Result ex = run_hep2("extract --device cpu --out " + dir_);
+  ASSERT_EQ(ex.code, 0) << ex.output;
+  Result tc = run_hep2("train-clf --device cpu --clf-epochs 5 --out " + dir_);
+  ASSERT_EQ(tc.code, 0) << tc.output;
+  Result ev = run_hep2("eval --device cpu --out " + dir_);
+  ASSERT_EQ(ev.code, 0) << ev.output;
+  EXPECT_NE(ev.output.find("accuracy"), std::string::npos);
+  // classify: new images from `synth`, predictions as CSV with one row per image.
+  std::string cells = temp_dir("cells");
+  ASSERT_EQ(run_hep2("synth --count 12 --size 32 --seed 9 --out " + cells).code, 0);
+  std::string csv = cells + "/pred.csv";
+  Result cl = run_hep2("classify --device cpu --out " + dir_ + " --images " + cells +
+                       "/manifest.csv --predictions " + csv);
+  ASSERT_EQ(cl.code, 0) << cl.output;
+  std::ifstream in(csv);
+  std::string line;
+  int rows = 0;
+  while (std::getline(in, line)) ++rows;
+  EXPECT_EQ(rows, 13);  // header + 12 cells
+  fs::remove_all(cells);
+}
+
+TEST(CommandLine, BadOptionsGetOneClearLineAndNonZeroExit) {
+  std::string dir = temp_dir("bad");
+  for (const std::string& args :
+       {std::string("run --batch 0 --out ") + dir, std::string("run --epochs -1 --out ") + dir,
+        std::string("run --lr nan --out ") + dir, std::string("run --device cuda:x --out ") + dir,
+        std::string("run --data /nonexistent/cells.csv --out ") + dir}) {
+    Result r = run_hep2(args);
+    EXPECT_NE(r.code, 0) << args;
+    EXPECT_NE(r.output.find("error"), std::string::npos) << args << ": " << r.output;
+  }
+  Result missing = run_hep2("eval --out " + dir + "_none");
+  EXPECT_NE(missing.code, 0);
+  EXPECT_NE(missing.output.find("config.json"), std::string::npos) << missing.output;
+  fs::remove_all(dir);
+}
+
+TEST(CommandLine, HelpListsTheSubcommands) {
+  Result r = run_hep2("--help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* sub : {"run", "train-ae", "extract", "train-clf", "eval", "classify", "synth",
+                          "info", "bench"})
+    EXPECT_NE(r.output.find(sub), std::string::npos) << sub;
+}
+
+}  // namespace
