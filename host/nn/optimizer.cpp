@@ -18,13 +18,15 @@ void Optimizer::step(Backend& be, ParamBlock& block, float lr_scale) {
   if (cfg_.kind == OptimizerConfig::Kind::Adam) {
     math::AdamHyper h;
     h.lr = cfg_.lr * lr_scale;
-    h.beta1 = cfg_.beta1;
-    h.beta2 = cfg_.beta2;
+    h.beta1 = float(cfg_.beta1);
+    h.beta2 = float(cfg_.beta2);
     h.eps = cfg_.eps;
+    h.omb1 = float(1.0 - cfg_.beta1);
+    h.omb2 = float(1.0 - cfg_.beta2);
     h.weight_decay = cfg_.weight_decay;
     // In double: beta^t for large t underflows gracefully and stays exact for small t.
-    h.bc1 = float(1.0 - std::pow(double(cfg_.beta1), double(t_)));
-    h.bc2 = float(1.0 - std::pow(double(cfg_.beta2), double(t_)));
+    h.bc1 = float(1.0 - std::pow(cfg_.beta1, double(t_)));
+    h.bc2 = float(1.0 - std::pow(cfg_.beta2, double(t_)));
     be.adam_step(block.count(), block.params(), block.grads(), block.moment1(), block.moment2(), h);
   } else {
     math::SgdHyper h;

@@ -126,7 +126,10 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
     if (!std::isfinite(st.loss))
       fail("the autoencoder's loss became ", st.loss, " in epoch ", epoch,
            "; lower the learning rate (--lr) or check the input data for NaN/Inf values");
-    if (epoch == opt.collapse_check_epoch && st.loss >= opt.collapse_ratio * res.mean_image_loss)
+    bool stalled = res.epochs.size() >= 2 &&
+                   res.epochs[res.epochs.size() - 2].loss - st.loss < 0.01 * st.loss;
+    if (size_t(epoch) * steps >= opt.collapse_min_steps && stalled &&
+        st.loss >= opt.collapse_ratio * res.mean_image_loss)
       fail("the autoencoder collapsed: after ", epoch, " epochs its loss ", st.loss,
            " is no better than a constant output (", res.mean_image_loss,
            "); lower the learning rate (--lr, e.g. 1e-4) or try another --seed");

@@ -49,7 +49,7 @@ class EndToEnd : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = temp_dir("run");
-    result_ = run_hep2("run --device cpu --synth-count 400 --size 32 --epochs 4 --clf-epochs 40 "
+    result_ = run_hep2("run --device cpu --synth-count 400 --size 32 --epochs 4 --batch 16 --clf-epochs 40 "
                        "--out " + dir_);
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }

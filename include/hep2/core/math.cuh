@@ -44,14 +44,16 @@ HEP2_HD float softmax_xent_grad(float p, bool is_label, float inv_batch) {
 struct AdamHyper {
   float lr = 3e-4f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
   float weight_decay = 0.f;  // decoupled (AdamW) decay: w -= lr * wd * w
-  // Bias corrections 1 - beta^t, computed once per step on the host.
+  // 1 - beta (in double on the host: 1 - 0.999f in float is 9.99987e-4, not 1e-3) and the bias
+  // corrections 1 - beta^t, computed once per step on the host.
+  float omb1 = 0.1f, omb2 = 0.001f;
   float bc1 = 1.f, bc2 = 1.f;
 };
 
 // One Adam(W) update of a single parameter; m and v are updated in place.
 HEP2_HD void adam_update(float& w, float g, float& m, float& v, const AdamHyper& h) {
-  m = h.beta1 * m + (1.f - h.beta1) * g;
-  v = h.beta2 * v + (1.f - h.beta2) * g * g;
+  m = h.beta1 * m + h.omb1 * g;
+  v = h.beta2 * v + h.omb2 * g * g;
   float mhat = m / h.bc1;
   float vhat = v / h.bc2;
   w -= h.lr * (mhat / (sqrtf(vhat) + h.eps) + h.weight_decay * w);

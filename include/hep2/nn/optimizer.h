@@ -10,7 +10,8 @@ namespace hep2 {
 struct OptimizerConfig {
   enum class Kind { Adam, Sgd } kind = Kind::Adam;
   float lr = 3e-4f;
-  float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;  // Adam
+  double beta1 = 0.9, beta2 = 0.999;  // Adam (double: 1 - beta must be exact, as in PyTorch)
+  float eps = 1e-8f;
   float momentum = 0.9f;                            // SGD
   float weight_decay = 0.f;  // Adam: decoupled (AdamW); SGD: L2 added to the gradient
   static Kind parse_kind(const std::string& s);

@@ -47,10 +47,12 @@ struct AeTrainOptions {
   int batch = 64;
   bool augment = true;   // random rotations by 90 degrees and flips (cells have no orientation)
   uint64_t seed = 1;
-  // Collapse: the loss stays at least this fraction of the loss of predicting the dataset's mean
-  // image for every input (what a constant output achieves at best).
+  // Collapse (NOTES.md: pre-sigmoid outputs driven to -100, zero gradients): once at least
+  // collapse_min_steps steps are done, an epoch whose loss is still at least collapse_ratio times
+  // the loss of the best constant output (the mean image) and fell by less than 1% from the
+  // epoch before stops training with an error.
   double collapse_ratio = 0.98;
-  int collapse_check_epoch = 2;  // checked after this many epochs
+  size_t collapse_min_steps = 150;
 };
 struct AeTrainResult {
   std::vector<EpochStat> epochs;
