@@ -8,7 +8,7 @@ initial parameters), so the C++ tests can regenerate inputs instead of storing t
 import numpy as np
 import torch
 
-# ---- hep2's counter hash (include/hep2/core/rng.h) ------------------------------------------------
+# ---- hep2's counter hash (include/hep2/core/rng.h) -----------------------------------------------
 # numpy uint64 arithmetic wraps modulo 2**64 exactly as C++ unsigned arithmetic does.
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _OFFSET = np.uint64(0x632BE59BD9B4E019)
@@ -44,7 +44,7 @@ def hash_fill(seed, count, lo, hi):
     return (lo32 + (hi32 - lo32) * u).astype(np.float32)
 
 
-# ---- the default DCAE (shared/paper/NOTES.md) -------------------------------------------------------
+# ---- the default DCAE (shared/paper/NOTES.md) ----------------------------------------------------
 class Dcae(torch.nn.Module):
     """conv3x3 pad1 + ReLU + maxpool2 three times (1->32->64->64), then three 4x4 stride-2 pad-1
     transposed convolutions (64->64 ReLU, 64->32 ReLU, 32->1). forward returns the pre-sigmoid

@@ -84,8 +84,11 @@ written = {}
 deviations = []
 
 
-def save(name, array):
-    array = np.ascontiguousarray(array)
+def save(name, array, as_is=False):
+    """as_is keeps the array's layout and rank (the .npy reader tests need a Fortran-order file and
+    a 0-d one, which np.ascontiguousarray would turn into C order and shape (1,))."""
+    if not as_is:
+        array = np.ascontiguousarray(array)
     path = OUT / f"{name}.npy"
     np.save(path, array)
     written[name] = path
@@ -154,7 +157,7 @@ def conv_case(prefix, n, c_in, h, w, c_out, kh, kw, stride, pad, seed, transpose
     store_both(prefix, run)
 
 
-# ---- pooling and up-sampling -----------------------------------------------------------------------
+# ---- pooling and up-sampling ---------------------------------------------------------------------
 def maxpool_case():
     n, c, h, w = 2, 3, 7, 9
     x = hash_fill(50, n * c * h * w, -1, 1).reshape(n, c, h, w)
@@ -191,7 +194,7 @@ def upsample_case():
     store_both("upsample", run)
 
 
-# ---- dense and element-wise ------------------------------------------------------------------------
+# ---- dense and element-wise ----------------------------------------------------------------------
 def dense_case():
     batch, n_in, n_out = 2, 7, 5
     x = hash_fill(70, batch * n_in, -1, 1).reshape(batch, n_in)
@@ -231,7 +234,7 @@ def eltwise_case():
     store_both("eltwise", run)
 
 
-# ---- losses ----------------------------------------------------------------------------------------
+# ---- losses --------------------------------------------------------------------------------------
 def sigmoid_mse_case():
     batch, per = 2, 60
     z = hash_fill(80, batch * per, -4, 4).reshape(batch, per)
@@ -267,7 +270,7 @@ def softmax_xent_case():
     store_both("softmax_xent", run)
 
 
-# ---- optimizers ------------------------------------------------------------------------------------
+# ---- optimizers ----------------------------------------------------------------------------------
 GRAD_SCALES = (1.0, 2.0, 0.5)  # powers of two keep hash_fill exact
 
 
@@ -303,7 +306,7 @@ def optimizer_cases():
         p, lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.1), sgd_state)
 
 
-# ---- the DCAE --------------------------------------------------------------------------------------
+# ---- the DCAE ------------------------------------------------------------------------------------
 def dcae_case():
     def run(dt):
         model = make_dcae(dt)
@@ -321,8 +324,8 @@ def dcae_case():
                 with torch.no_grad():
                     out["latent0"] = model.encode(x[:1])[0]
                     out["recon0"] = s[0].detach()
-                    out["grad_stats"] = torch.stack(
-                        [torch.stack([p.grad.sum(), (p.grad ** 2).sum()]) for p in model.parameters()])
+                    out["grad_stats"] = torch.stack([torch.stack([p.grad.sum(), (p.grad ** 2).sum()])
+                                                     for p in model.parameters()])
             losses.append(loss.detach())
             opt.step()
         with torch.no_grad():
@@ -334,18 +337,19 @@ def dcae_case():
     store_both("dcae", run)
 
 
-# ---- files written by numpy itself, for the .npy reader's tests ---------------------------------------
+# ---- files written by numpy itself, for the .npy reader's tests ----------------------------------
 def make_npy_files():
-    # Values follow formulas the C++ test recomputes independently: v[i] = 0.25 i - 1 and v[i] = 0.5 i.
+    # Values follow formulas the C++ test recomputes: v[i] = 0.25 i - 1 and v[i] = 0.5 i.
     save("npy_f4_2x3", (0.25 * np.arange(6) - 1).astype(np.float32).reshape(2, 3))
     save("npy_i8_5", np.array([-3, 0, 7, 2**31 - 1, -2**31], dtype=np.int64))
     save("npy_i8_out_of_range", np.array([1, 2**40], dtype=np.int64))
     with open(OUT / "npy_f8_v2_3x1x2.npy", "wb") as f:
         np.lib.format.write_array(f, (0.5 * np.arange(6)).reshape(3, 1, 2), version=(2, 0))
     written["npy_f8_v2_3x1x2"] = OUT / "npy_f8_v2_3x1x2.npy"
-    save("npy_u1_scalar", np.array(200, dtype=np.uint8))
+    save("npy_u1_scalar", np.array(200, dtype=np.uint8), as_is=True)
     save("npy_f4_bigendian", np.arange(4, dtype=">f4"))
-    save("npy_f4_fortran", np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3)))
+    fortran = np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3))
+    save("npy_f4_fortran", fortran, as_is=True)
     save("npy_c8", np.arange(3, dtype=np.complex64))
     save("npy_structured", np.zeros(2, dtype=[("a", "<f4"), ("b", "<i4")]))
 

@@ -1,0 +1,71 @@
+// The CPU backend object: threads, per-worker scratch, host memory, and the factory.
+#include "cpu/cpu_backend.h"
+
+#include <omp.h>
+
+#include <cstring>
+#include <memory>
+
+#include "cpu/gemm.h"
+#include "cpu/parallel.h"
+#include "hep2/core/error.h"
+
+namespace hep2::cpu {
+namespace {
+// Below this many values per worker, an element-wise pass is cheaper on one thread than the cost
+// of waking the team (a few microseconds).
+constexpr size_t kMinElementsPerWorker = size_t(1) << 15;
+}  // namespace
+
+CpuBackend::CpuBackend(int threads) {
+  if (threads < 0)
+    fail("cpu backend: thread count ", threads, " is negative; use 0 for all cores or a count");
+  threads_ = threads == 0 ? std::max(1, omp_get_max_threads()) : threads;
+  scratch_.resize(size_t(threads_));
+  blas_use_one_thread();
+}
+
+int CpuBackend::elementwise_workers(size_t count) const {
+  return workers_for(count, threads_, kMinElementsPerWorker);
+}
+
+int CpuBackend::plane_workers(size_t planes, size_t values) const {
+  return int(std::min<size_t>(size_t(elementwise_workers(values)), planes));
+}
+
+void CpuBackend::reserve_scratch(int workers, size_t col_floats, size_t grad_floats,
+                                 size_t sum_doubles) {
+  for (int t = 0; t < workers; ++t) {
+    WorkerScratch& s = scratch_[size_t(t)];
+    s.col.reserve<float>(col_floats);
+    s.grad.reserve<float>(grad_floats);
+    s.sums.reserve<double>(sum_doubles);
+  }
+}
+
+void* CpuBackend::alloc(size_t bytes) { return aligned_alloc_bytes(bytes); }
+void CpuBackend::free(void* p) { aligned_free(p); }
+
+void CpuBackend::upload(void* dst, const void* host_src, size_t bytes) {
+  if (bytes) std::memcpy(dst, host_src, bytes);
+}
+void CpuBackend::download(void* host_dst, const void* src, size_t bytes) {
+  if (bytes) std::memcpy(host_dst, src, bytes);
+}
+void CpuBackend::copy(void* dst, const void* src, size_t bytes) {
+  if (bytes) std::memmove(dst, src, bytes);
+}
+
+void CpuBackend::fill(float* dst, size_t count, float value) {
+  const int workers = elementwise_workers(count);
+  run_ranges(workers, count,
+             [&](size_t begin, size_t end) { std::fill(dst + begin, dst + end, value); });
+}
+
+}  // namespace hep2::cpu
+
+namespace hep2 {
+std::unique_ptr<Backend> make_cpu_backend(int threads) {
+  return std::make_unique<cpu::CpuBackend>(threads);
+}
+}  // namespace hep2

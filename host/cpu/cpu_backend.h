@@ -1,0 +1,123 @@
+// The CPU backend: hep2::Backend on the host, OpenMP over images (or rows, or element ranges) with
+// single-threaded sgemm inside each worker. Each worker owns grow-only scratch (column bands,
+// partial weight gradients, double partial sums) so steady-state calls allocate nothing.
+// Not thread-safe: one backend serves one caller thread (as a CUDA stream would).
+#pragma once
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "cpu/aligned_memory.h"
+#include "cpu/conv_engine.h"
+#include "hep2/backend/backend.h"
+
+namespace hep2::cpu {
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(int threads);  // threads 0: omp_get_max_threads()
+  int threads() const { return threads_; }
+
+  std::string name() const override { return "cpu"; }
+  bool is_gpu() const override { return false; }
+
+  void* alloc(size_t bytes) override;
+  void free(void* p) override;
+  void upload(void* dst, const void* host_src, size_t bytes) override;
+  void download(void* host_dst, const void* src, size_t bytes) override;
+  void copy(void* dst, const void* src, size_t bytes) override;
+  void fill(float* dst, size_t count, float value) override;
+  void sync() override {}
+
+  void conv2d_forward(const ConvGeom& g, const float* x, const float* w, const float* b, Act act,
+                      float* y) override;
+  void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx) override;
+  void conv2d_backward_filter(const ConvGeom& g, const float* x, const float* dy, float* dw,
+                              float* db) override;
+  void deconv2d_forward(const ConvGeom& g, const float* x, const float* w, const float* b, Act act,
+                        float* y) override;
+  void deconv2d_backward_data(const ConvGeom& g, const float* dy, const float* w,
+                              float* dx) override;
+  void deconv2d_backward_filter(const ConvGeom& g, const float* x, const float* dy, float* dw,
+                                float* db) override;
+
+  void maxpool2_forward(const Shape4& in, const float* x, float* y, int32_t* argmax) override;
+  void maxpool2_backward(const Shape4& in, const float* dy, const int32_t* argmax,
+                         float* dx) override;
+  void upsample2_forward(const Shape4& in, const float* x, float* y) override;
+  void upsample2_backward(const Shape4& in, const float* dy, float* dx) override;
+
+  void relu_forward(size_t count, const float* x, float* y) override;
+  void relu_backward(size_t count, const float* y, const float* dy, float* dx) override;
+  void sigmoid_forward(size_t count, const float* x, float* y) override;
+  void sigmoid_backward(size_t count, const float* y, const float* dy, float* dx) override;
+
+  void dense_forward(int batch, int in, int out, const float* x, const float* w, const float* b,
+                     Act act, float* y) override;
+  void dense_backward(int batch, int in, int out, const float* x, const float* w, const float* dy,
+                      float* dx, float* dw, float* db) override;
+
+  void sigmoid_mse(size_t count, const float* z, const float* target, float* recon, float* dz,
+                   float* loss) override;
+  void sigmoid_mse_per_sample(int batch, size_t per_sample, const float* z, const float* target,
+                              float* out) override;
+  void softmax_xent(int batch, int classes, const float* z, const int32_t* labels, float* probs,
+                    float* dz, float* loss) override;
+  void softmax(int batch, int classes, const float* z, float* probs) override;
+
+  void dropout_forward(size_t count, float p, uint64_t seed, const float* x, float* mask,
+                       float* y) override;
+  void dropout_backward(size_t count, const float* mask, const float* dy, float* dx) override;
+
+  void adam_step(size_t count, float* w, const float* g, float* m, float* v,
+                 const math::AdamHyper& h) override;
+  void sgd_step(size_t count, float* w, const float* g, float* buf,
+                const math::SgdHyper& h) override;
+
+  void gather_batch(const Shape4& sample, const float* data, const int32_t* index, int batch,
+                    const AugmentSpec& aug, float* out) override;
+  void gather_labels(const int32_t* labels, const int32_t* index, int batch, int32_t* out) override;
+  void argmax_rows(int batch, int classes, const float* z, int32_t* out) override;
+
+ private:
+  struct WorkerScratch {
+    GrowBuffer col;   // column bands (floats)
+    GrowBuffer grad;  // partial weight gradients (floats)
+    GrowBuffer sums;  // partial sums: bias gradients, losses (doubles)
+  };
+
+  // Sizes the scratch of workers [0, workers) before a parallel region: growing may throw,
+  // and nothing may throw inside one.
+  void reserve_scratch(int workers, size_t col_floats, size_t grad_floats, size_t sum_doubles);
+  float* col_scratch(int t) const { return scratch_[size_t(t)].col.as<float>(); }
+  float* grad_scratch(int t) const { return scratch_[size_t(t)].grad.as<float>(); }
+  double* sum_scratch(int t) const { return scratch_[size_t(t)].sums.as<double>(); }
+
+  // Workers for a job over `items` independent pieces each worth at least one worker.
+  int batch_workers(int items) const { return std::max(1, std::min(threads_, items)); }
+  // Workers for an element-wise pass over `count` values.
+  int elementwise_workers(size_t count) const;
+  // Workers for a pass over `planes` whole channel planes holding `values` values in all.
+  int plane_workers(size_t planes, size_t values) const;
+
+  // The batch drivers shared by conv and deconv (see conv_engine.h for the mapping).
+  void batch_view_forward(const ConvView& v, int n, const float* w, const float* x, const float* b,
+                          Act act, float* y);
+  // x = act(view_adjoint(y) + b) per image; b may be null (bias and activation are applied to each
+  // whole image right after its col2im, while it is in cache).
+  void batch_view_adjoint(const ConvView& v, int n, const float* w, const float* y, const float* b,
+                          Act act, float* x);
+  // dw = sum over images of view_weight_grad; db[c] = sum of bias_src over images and the
+  // bias_plane values of channel c (skipped when db is null).
+  void batch_view_weight_grad(const ConvView& v, int n, const float* x, const float* dy, float* dw,
+                              const float* bias_src, int bias_channels, size_t bias_plane,
+                              float* db);
+
+  int threads_ = 1;
+  std::vector<WorkerScratch> scratch_;
+};
+
+// Throws an Error naming `op` unless g describes a non-empty (transposed) convolution.
+void check_conv_geom(const ConvGeom& g, const char* op, bool transposed);
+
+}  // namespace hep2::cpu
