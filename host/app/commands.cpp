@@ -45,6 +45,17 @@ Options options_of_run(const std::string& dir, const Options& cli) {
   return o;
 }
 
+// A resumed run uses the settings it was started with (config.json), not today's flags: only the
+// device, threads and the resume controls come from the command line.
+Options settings_for(const Options& cli, const std::string& dir) {
+  if (!cli.resume) return cli;
+  if (dir.empty()) fail("--resume needs --out: the run folder to continue");
+  Options o = options_of_run(dir, cli);
+  o.resume = true;
+  o.stop_after_steps = cli.stop_after_steps;
+  return o;
+}
+
 std::vector<int32_t> labels_at(const Dataset& d, const std::vector<int>& rows) {
   std::vector<int32_t> out;
   out.reserve(rows.size());
@@ -115,13 +126,14 @@ void register_commands(CLI::App& app) {
   add_clf_options(*run, opt);
   add_system_options(*run, opt);
   run->add_option("--out", out, "Run folder (default runs/<date-time>)");
+  add_resume_options(*run, opt);
   run->callback([] {
     auto t0 = Clock::now();
-    Workbench wb(opt, out.empty() ? default_run_dir() : out);
+    Workbench wb(settings_for(opt, out), out.empty() ? default_run_dir() : out);
     wb.load_data();
     wb.save_config();
     wb.upload_data();
-    auto ae = wb.train_ae();
+    auto ae = wb.train_ae(opt.resume);
     DeviceFeatures f = wb.extract(*ae, true);
     auto mlp = wb.train_clf(f, wb.device_data->labels, wb.split.train);
     Metrics m = wb.evaluate(*mlp, f, wb.split.test, labels_at(wb.data, wb.split.test));
@@ -135,12 +147,14 @@ void register_commands(CLI::App& app) {
   add_ae_options(*tae, opt);
   add_system_options(*tae, opt);
   tae->add_option("--out", out, "Run folder (default runs/<date-time>)");
+  add_resume_options(*tae, opt);
   tae->callback([] {
-    Workbench wb(opt, out.empty() ? default_run_dir() : out);
+    Workbench wb(settings_for(opt, out), out.empty() ? default_run_dir() : out);
+    wb.command = "train-ae";
     wb.load_data();
     wb.save_config();
     wb.upload_data();
-    wb.train_ae();
+    wb.train_ae(opt.resume);
     std::printf("DCAE trained at %.0f images/s; checkpoint %s\n", wb.times.train_ae_images_per_s,
                 wb.path("dcae.ckpt").c_str());
   });

@@ -1,5 +1,6 @@
 // hep2: the command line. Parses, dispatches to a subcommand, and turns any error into one clear
 // line on stderr and a non-zero exit code.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 
@@ -7,6 +8,19 @@
 
 #include "commands.h"
 #include "hep2/core/error.h"
+#include "workbench.h"
+
+namespace {
+// First SIGINT/SIGTERM: ask the training loop to save a checkpoint and stop after its current
+// step. A second one ends the process at once (the previous checkpoint stays valid: files are
+// replaced atomically).
+extern "C" void on_stop_signal(int sig) {
+  if (hep2::app::g_stop_requested.exchange(true)) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+  }
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -16,10 +30,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", HEP2_VERSION);
   hep2::app::register_commands(app);
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const hep2::app::Stopped& e) {
+    std::fprintf(stderr, "\nhep2: %s\n", e.what());
+    return e.code;
   } catch (const hep2::Error& e) {
     std::fprintf(stderr, "\nhep2: error: %s\n", e.what());
     return 1;

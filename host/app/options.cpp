@@ -127,4 +127,12 @@ void add_system_options(CLI::App& app, Options& o) {
   app.add_flag("--tf32", o.tf32, "Allow TF32 tensor-core math on the GPU (faster, less exact)");
 }
 
+void add_resume_options(CLI::App& app, Options& o) {
+  app.add_flag("--resume", o.resume,
+               "Continue an interrupted run from the checkpoint in its --out folder");
+  app.add_option("--stop-after-steps", o.stop_after_steps,
+                 "Save a checkpoint and stop after this many training steps (time-boxing; "
+                 "continue with --resume)");
+}
+
 }  // namespace hep2::app

@@ -43,6 +43,9 @@ struct Options {
   uint64_t seed = 1;
   bool tf32 = false;
   std::string out;
+  // Not part of the recorded settings: how this invocation runs.
+  bool resume = false;
+  long stop_after_steps = -1;
 
   nlohmann::json to_json() const;
   // Settings from a run folder's config.json; keys missing from it keep their defaults.
@@ -55,5 +58,6 @@ void add_model_options(CLI::App& app, Options& o);
 void add_ae_options(CLI::App& app, Options& o);
 void add_clf_options(CLI::App& app, Options& o);
 void add_system_options(CLI::App& app, Options& o);
+void add_resume_options(CLI::App& app, Options& o);
 
 }  // namespace hep2::app

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <atomic>
 #include <filesystem>
 
 #include "hep2/core/error.h"
@@ -140,40 +141,109 @@ InitScheme init_scheme(const std::string& s) { return s == "he" ? InitScheme::He
 
 }  // namespace
 
-std::unique_ptr<Trainer> Workbench::train_ae() {
+namespace {
+
+nlohmann::json state_json(const AeTrainState& s) {
+  nlohmann::json h = nlohmann::json::array();
+  for (const EpochStat& e : s.history)
+    h.push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"seconds", e.seconds},
+                 {"images_per_s", e.images_per_s}});
+  return {{"epoch", s.epoch}, {"step", s.step}, {"rng_state", s.rng_state},
+          {"rng_inc", s.rng_inc}, {"epoch_losses", s.epoch_losses}, {"history", h}};
+}
+
+AeTrainState state_from_json(const nlohmann::json& j) {
+  AeTrainState s;
+  s.epoch = j.at("epoch");
+  s.step = j.at("step");
+  s.rng_state = j.at("rng_state");
+  s.rng_inc = j.at("rng_inc");
+  s.epoch_losses = j.at("epoch_losses").get<std::vector<float>>();
+  for (const auto& e : j.at("history")) {
+    EpochStat st;
+    st.epoch = e.at("epoch");
+    st.loss = e.at("loss");
+    st.seconds = e.at("seconds");
+    st.images_per_s = e.at("images_per_s");
+    s.history.push_back(st);
+  }
+  return s;
+}
+
+// The last kCheckpointsKept checkpoints stay: name, name.1, name.2 (oldest).
+constexpr int kCheckpointsKept = 3;
+void rotate_checkpoints(const std::string& file) {
+  std::error_code ec;
+  for (int i = kCheckpointsKept - 1; i >= 1; --i) {
+    std::string from = i == 1 ? file : file + "." + std::to_string(i - 1);
+    if (fs::exists(from)) fs::rename(from, file + "." + std::to_string(i), ec);
+  }
+}
+
+}  // namespace
+
+std::atomic<bool> g_stop_requested{false};
+
+std::unique_ptr<Trainer> Workbench::train_ae(bool resume) {
   DcaeConfig cfg = dcae_config();
   Dcae m = build_dcae(cfg);
   latent_end_ = m.latent_end;
   auto ae = std::make_unique<Trainer>(*be, std::move(m.net), opt.batch, adam(opt.lr, 0.f));
-  ae->init(init_scheme(opt.init), opt.seed);
+  AeTrainState state;
+  const std::string file = path("dcae.ckpt");
+  if (resume && fs::exists(file)) {
+    Checkpoint c = load_checkpoint(file);
+    if (c.header.value("kind", "") != "dcae" || c.header.value("config", nlohmann::json()) != dcae_json(cfg))
+      fail(file, ": was written for another model than config.json describes; cannot resume");
+    restore_trainer(file, *ae, c);
+    state = state_from_json(c.header.at("train_state"));
+    std::fprintf(stderr, "resuming the DCAE at epoch %d, step %zu\n", state.epoch, state.step);
+  } else {
+    ae->init(init_scheme(opt.init), opt.seed);
+  }
   AeTrainOptions to;
   to.epochs = opt.epochs;
   to.batch = opt.batch;
   to.augment = !opt.no_augment;
   to.seed = opt.seed;
-  std::fprintf(stderr, "%s on %s: %zu training cells, %d epochs\n", cfg.describe().c_str(),
-               be->name().c_str(), split.train.size(), opt.epochs);
-  AeTrainResult r = train_autoencoder(*ae, *device_data, split.train, to, progress.fn());
-  progress.finish();
-  times.train_ae_images_per_s = r.images_per_s;
-
-  std::vector<std::vector<std::string>> rows;
-  Series loss{"training loss", {}, {}};
-  for (const EpochStat& e : r.epochs) {
-    rows.push_back({std::to_string(e.epoch), format_number(e.loss), format_number(e.seconds),
-                    format_number(e.images_per_s)});
-    loss.x.push_back(e.epoch);
-    loss.y.push_back(e.loss);
+  TrainControl control;
+  control.stop = &g_stop_requested;
+  control.stop_after_steps = opt.stop_after_steps;
+  control.checkpoint = [&](const AeTrainState& s) {
+    rotate_checkpoints(file);
+    save_trainer(file, *ae,
+                 {{"kind", "dcae"}, {"config", dcae_json(cfg)}, {"train_state", state_json(s)}});
+    std::vector<std::vector<std::string>> rows;
+    for (const EpochStat& e : s.history)
+      rows.push_back({std::to_string(e.epoch), format_number(e.loss), format_number(e.seconds),
+                      format_number(e.images_per_s)});
+    write_csv(path("ae_log.csv"), {"epoch", "loss", "seconds", "images_per_s"}, rows);
+  };
+  if (!state.finished(opt.epochs)) {
+    std::fprintf(stderr, "%s on %s: %zu training cells, %d epochs\n", cfg.describe().c_str(),
+                 be->name().c_str(), split.train.size(), opt.epochs);
+    AeTrainResult r =
+        train_autoencoder(*ae, *device_data, split.train, to, state, control, progress.fn());
+    progress.finish();
+    times.train_ae_images_per_s = r.images_per_s;
+    if (r.stopped)
+      throw Stopped(g_stop_requested ? 130 : 0,
+                    "stopped at epoch " + std::to_string(state.epoch) + ", step " +
+                        std::to_string(state.step) + "; checkpoint " + file +
+                        "; continue with: hep2 " + command + " --resume --out " + run_dir);
+    if (!r.epochs.empty()) {
+      Series loss{"training loss", {}, {}};
+      for (const EpochStat& e : r.epochs) {
+        loss.x.push_back(e.epoch);
+        loss.y.push_back(e.loss);
+      }
+      Series base{"constant output (mean image)", {1.0, double(r.epochs.size())},
+                  {r.mean_image_loss, r.mean_image_loss}};
+      write_line_plot_png(path("loss_curve.png"), {loss, base}, "DCAE reconstruction loss",
+                          "epoch", "MSE", true);
+    }
   }
-  write_csv(path("ae_log.csv"), {"epoch", "loss", "seconds", "images_per_s"}, rows);
-  if (!r.epochs.empty()) {
-    Series base{"constant output (mean image)", {1.0, double(r.epochs.size())},
-                {r.mean_image_loss, r.mean_image_loss}};
-    write_line_plot_png(path("loss_curve.png"), {loss, base}, "DCAE reconstruction loss", "epoch",
-                        "MSE", true);
-  }
-  save_trainer(path("dcae.ckpt"), *ae,
-               {{"kind", "dcae"}, {"config", dcae_json(cfg)}, {"epoch", opt.epochs}});
+  if (opt.epochs == 0) control.checkpoint(state);
   write_reconstructions(*ae);
   return ae;
 }

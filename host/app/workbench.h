@@ -2,7 +2,9 @@
 // preprocessed cells and their train/test split, and the steps of the method that the
 // subcommands chain: train-ae -> extract -> train-clf -> eval.
 #pragma once
+#include <atomic>
 #include <memory>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,11 +25,21 @@ struct PhaseTimes {
   double train_ae_images_per_s = 0, extract_images_per_s = 0, train_clf_seconds = 0;
 };
 
+// Training was stopped on request after its state was saved; main() prints the message and
+// exits with `code` (130 after a signal, 0 for --stop-after-steps).
+struct Stopped : std::runtime_error {
+  Stopped(int c, const std::string& m) : std::runtime_error(m), code(c) {}
+  int code;
+};
+// Set by the SIGINT/SIGTERM handler; training loops stop after their current step.
+extern std::atomic<bool> g_stop_requested;
+
 class Workbench {
  public:
   Workbench(Options opt, std::string run_dir);
   Options opt;
   std::string run_dir;
+  std::string command = "run";  // the subcommand, for the resume hint
   std::unique_ptr<Backend> be;
   ProgressLine progress;
   PhaseTimes times;
@@ -48,7 +60,10 @@ class Workbench {
   MlpConfig mlp_config(int inputs, int classes) const;
 
   // Steps. Each writes its artefacts into the run folder.
-  std::unique_ptr<Trainer> train_ae();                  // dcae.ckpt, ae_log.csv, plots
+  // dcae.ckpt (after every epoch; the last 3 kept), ae_log.csv, plots. With resume, continues
+  // from dcae.ckpt where it stopped. Throws Stopped when interrupted (SIGINT/SIGTERM or
+  // --stop-after-steps) after saving a checkpoint.
+  std::unique_ptr<Trainer> train_ae(bool resume);
   std::unique_ptr<Trainer> load_ae();                   // from dcae.ckpt
   DeviceFeatures extract(Trainer& ae, bool save);       // features.npy, labels.npy, split.npy
   std::unique_ptr<Trainer> train_clf(const DeviceFeatures& f, const Buffer<int32_t>& labels,

@@ -67,6 +67,7 @@ double mean_image_loss(Backend& be, const DeviceImages& data, const std::vector<
 
 AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
                                 const std::vector<int>& train, const AeTrainOptions& opt,
+                                AeTrainState& state, const TrainControl& control,
                                 const ProgressFn& progress) {
   Backend& be = ae.backend();
   if (train.empty()) fail("no training images");
@@ -80,38 +81,69 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
 
   const size_t per = data.shape.per_sample();
   const size_t steps = (train.size() + batch - 1) / batch;
+  if (state.step > steps || state.epoch_losses.size() != state.step)
+    fail("the saved training position (epoch ", state.epoch, ", step ", state.step,
+         ") does not fit this data (", steps, " steps per epoch); resume with the same data and batch");
   Buffer<int32_t> order(be, train.size());
   Buffer<float> xb(be, size_t(batch) * per);
   Buffer<float> step_loss(be, steps);
   std::vector<float> losses(steps);
-  std::vector<int32_t> perm = as_i32(train);
+  std::vector<int32_t> perm;
   Rng rng(opt.seed, 0xae);
+  if (state.rng_inc) rng.restore(state.rng_state, state.rng_inc);
 
   AeTrainResult res;
+  res.epochs = state.history;
   res.mean_image_loss = mean_image_loss(be, data, train);
   auto t_all = Clock::now();
-  for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
+  size_t images_done = 0;
+  long steps_done = 0;
+  auto stop_requested = [&] {
+    return (control.stop && control.stop->load()) ||
+           (control.stop_after_steps >= 0 && steps_done >= control.stop_after_steps);
+  };
+  for (int epoch = state.epoch; epoch <= opt.epochs; ++epoch) {
     auto t0 = Clock::now();
+    state.rng_state = rng.state();
+    state.rng_inc = rng.inc();
+    perm = as_i32(train);  // the order depends only on the generator's state: resumable
     shuffle(perm, rng);
     be.upload(order.data(), perm.data(), perm.size() * sizeof(int32_t));
-    for (size_t s = 0; s < steps; ++s) {
+    const size_t first = state.step;
+    std::copy(state.epoch_losses.begin(), state.epoch_losses.end(), losses.begin());
+    for (size_t s = first; s < steps; ++s) {
       size_t start = s * batch;
       int nb = int(std::min<size_t>(batch, train.size() - start));
       AugmentSpec aug{opt.augment, opt.seed, (uint64_t(epoch) << 32) + s};
       Shape4 sample{1, data.shape.c, data.shape.h, data.shape.w};
       be.gather_batch(sample, data.images.data(), order.data() + start, nb, aug, xb.data());
       ae.ae_step(nb, xb.data(), 1.f, step_loss.data() + s);
+      images_done += size_t(nb);
+      ++steps_done;
       // The only synchronisation in the loop: a loss read for the progress line, now and then.
       if (progress && (s % 20 == 19 || s + 1 == steps)) {
         float l = 0;
         be.download(&l, step_loss.data() + s, sizeof(float));
-        double el = seconds_since(t0);
-        double ips = double(start + nb) / std::max(el, 1e-9);
+        double ips = double(images_done) / std::max(seconds_since(t_all), 1e-9);
         double left = double(steps - s - 1) * batch + double(opt.epochs - epoch) * train.size();
         progress({"train-ae", epoch, opt.epochs, s + 1, steps, l, ips, left / std::max(ips, 1e-9)});
       }
+      if (s + 1 < steps && stop_requested()) {
+        // Save the position inside the epoch: the next run re-creates this epoch's order from
+        // the saved generator state and continues with step s + 1.
+        state.step = s + 1;
+        state.epoch_losses.resize(state.step);
+        be.download(state.epoch_losses.data() + first, step_loss.data() + first,
+                    (state.step - first) * sizeof(float));
+        state.epoch = epoch;
+        if (control.checkpoint) control.checkpoint(state);
+        res.stopped = true;
+        res.seconds = seconds_since(t_all);
+        res.images_per_s = double(images_done) / std::max(res.seconds, 1e-9);
+        return res;
+      }
     }
-    be.download(losses.data(), step_loss.data(), steps * sizeof(float));
+    be.download(losses.data() + first, step_loss.data() + first, (steps - first) * sizeof(float));
     double sum = 0;
     for (size_t s = 0; s < steps; ++s) {
       size_t nb = std::min<size_t>(batch, train.size() - s * batch);
@@ -121,7 +153,7 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
     st.epoch = epoch;
     st.loss = sum / double(train.size());
     st.seconds = seconds_since(t0);
-    st.images_per_s = double(train.size()) / std::max(st.seconds, 1e-9);
+    st.images_per_s = double((steps - first) * batch) / std::max(st.seconds, 1e-9);
     res.epochs.push_back(st);
     if (!std::isfinite(st.loss))
       fail("the autoencoder's loss became ", st.loss, " in epoch ", epoch,
@@ -133,9 +165,20 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
       fail("the autoencoder collapsed: after ", epoch, " epochs its loss ", st.loss,
            " is no better than a constant output (", res.mean_image_loss,
            "); lower the learning rate (--lr, e.g. 1e-4) or try another --seed");
+    state.epoch = epoch + 1;
+    state.step = 0;
+    state.epoch_losses.clear();
+    state.history = res.epochs;
+    state.rng_state = rng.state();
+    state.rng_inc = rng.inc();
+    if (control.checkpoint) control.checkpoint(state);
+    if (epoch < opt.epochs && stop_requested()) {
+      res.stopped = true;
+      break;
+    }
   }
   res.seconds = seconds_since(t_all);
-  res.images_per_s = double(train.size()) * opt.epochs / std::max(res.seconds, 1e-9);
+  res.images_per_s = double(images_done) / std::max(res.seconds, 1e-9);
   return res;
 }
 

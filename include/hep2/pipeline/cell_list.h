@@ -1,6 +1,6 @@
 // What a dataset on disk holds before any pixel is read: the cells (image path, label, mask,
-// split, group) and the class names. The three readers (manifest.h, class_folders.h,
-// icpr2012.h) produce one; open_cell_list() picks the reader from the layout it finds.
+// split, group) and the class names; the three readers that produce one from the layouts hep2
+// knows, and open_cell_list() that picks the reader from the layout it finds.
 // No OpenCV here: the app and the training code include this header freely.
 #pragma once
 #include <string>
@@ -22,6 +22,28 @@ struct CellList {
   std::vector<CellRecord> cells;
   bool has_split = false, has_groups = false;
 };
+
+// ---- the readers (each throws hep2::Error naming the file, and the line where there is one) ----
+
+// A CSV manifest `path,label[,mask][,split][,group]` (manifest.h has the dialect): columns found
+// by name, extra columns ignored, paths relative to the CSV's folder. Errors: a missing path or
+// label column (the message lists the columns found), an empty label, an image or mask that
+// does not exist, a split value other than train/val/test, no cells.
+CellList read_manifest(const std::string& csv);
+
+// Class folders root/<Class>/*.png|tif|tiff|bmp|jpg|jpeg, masks optional in
+// root/masks/<Class>/<stem>_Mask.png or <stem>_mask.png, or beside the image as <stem>_mask.png.
+// Classes are the folder names, sorted; cells sorted by file name. Hidden folders and "masks"
+// are not classes, *_mask.* files are not cells. A folder of images without class folders is
+// read as unlabelled cells. Errors: root missing, a class folder without images, a class with
+// a mask folder in which an image's mask is missing.
+CellList read_class_folders(const std::string& root);
+
+// The ICPR2012 (MIVIA) contest folder (see icpr2012.h and paper/NOTES.md): training/ cells get
+// split "train", test/ cells split "test", groups are cells.csv's Image column when that file
+// is present. Errors: a gt file without ID/pattern columns, a missing image or mask, a
+// cells.csv that does not describe the same cells.
+CellList read_icpr2012(const std::string& root);
 
 // Detects the layout of `path`: a .csv manifest, a folder holding manifest.csv, an ICPR2012
 // contest folder (cells.csv / training / test) or class folders (root/<Class>/images). Throws

@@ -3,19 +3,13 @@
 //   training/NNN.png, NNN_mask.png, gt_training.csv (ID;pattern)
 //   test/NNN.png, NNN_mask.png, gt_test.csv
 // Cells of training/ get split "train", of test/ split "test"; groups are the Image column of
-// cells.csv when that file is present.
+// cells.csv when that file is present. read_icpr2012 is declared in cell_list.h.
 #pragma once
 #include <string>
-
-#include "hep2/pipeline/cell_list.h"
 
 namespace hep2 {
 
 // True when `root` looks like the contest folder (training/gt_training.csv or test/gt_test.csv).
 bool is_icpr2012_folder(const std::string& root);
-
-// Throws Error naming the file when a gt file lacks its ID/pattern columns, an ID has no image
-// (NNN.png with or without zero padding) or no mask, or cells.csv cannot be matched to the IDs.
-CellList read_icpr2012(const std::string& root);
 
 }  // namespace hep2

@@ -1,6 +1,6 @@
-// CSV manifests: `path,label[,mask][,split][,group]` with a header row, plus the CSV dialect
-// reader that the ICPR2012 reader shares (header required, columns found by name, UTF-8 BOM,
-// CRLF, ',' ';' or tab separators detected from the header, RFC 4180 quoting).
+// The CSV dialect of manifests (read_manifest, declared in cell_list.h) and of the ICPR2012
+// files: header row required, columns found by name (case-insensitive, blanks trimmed), UTF-8
+// BOM, CRLF, ',' ';' or tab separators detected from the header, RFC 4180 quoting.
 #pragma once
 #include <string>
 #include <vector>
@@ -8,13 +8,6 @@
 #include "hep2/pipeline/cell_list.h"
 
 namespace hep2 {
-
-// Columns found by name (case-insensitive, blanks trimmed); extra columns are ignored. Paths are
-// resolved against the CSV's folder unless absolute. Throws Error naming the file (and the line
-// where it applies) when: a required column is missing (the message lists the columns found),
-// a label is empty, an image or mask file does not exist, a split value is not
-// train/val/test, or the file holds no cell.
-CellList read_manifest(const std::string& csv);
 
 // A parsed CSV file: the header row and the data rows, each with the 1-based line number it
 // starts on (quoted fields may span lines). Blank lines are skipped; short rows are padded with

@@ -18,7 +18,7 @@ struct SynthOptions {
   uint64_t seed = 1;
 };
 
-// homogeneous, coarse_speckled, fine_speckled, nucleolar, centromere (label = index here).
+// centromere, coarse_speckled, fine_speckled, homogeneous, nucleolar (alphabetical; label = index here).
 extern const std::vector<std::string> kSynthClasses;
 
 struct SynthCell {

@@ -4,6 +4,7 @@
 // the device, and writes each step's loss to its own device slot, read once per epoch, so a GPU
 // step loop neither allocates nor synchronises.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -54,14 +55,38 @@ struct AeTrainOptions {
   double collapse_ratio = 0.98;
   size_t collapse_min_steps = 150;
 };
+// Where autoencoder training stands: with the parameter block and the optimiser's step count, all
+// a checkpoint needs to continue bit-exactly (the data order of an epoch depends only on the
+// order generator's state before its shuffle; augmentation on (seed, epoch, step)).
+struct AeTrainState {
+  int epoch = 1;                     // the epoch in progress (1-based); epochs + 1 when finished
+  size_t step = 0;                   // steps of that epoch already done
+  uint64_t rng_state = 0, rng_inc = 0;  // order generator before this epoch's shuffle (0: fresh)
+  std::vector<float> epoch_losses;   // losses of the steps done in this epoch
+  std::vector<EpochStat> history;    // finished epochs
+  bool finished(int epochs) const { return epoch > epochs; }
+};
+
+// Checkpointing and interruption of a training loop.
+struct TrainControl {
+  const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT): stop after the current step
+  long stop_after_steps = -1;               // stop after this many steps of this call (-1: never)
+  // Called at the end of every epoch and when stopping, with the state to save.
+  std::function<void(const AeTrainState&)> checkpoint;
+};
+
 struct AeTrainResult {
   std::vector<EpochStat> epochs;
   double mean_image_loss = 0;  // the MSE of always answering the mean image
   double seconds = 0, images_per_s = 0;
+  bool stopped = false;        // interrupted before the last epoch: resume from the checkpoint
 };
-// Throws Error when the loss becomes NaN/Inf or the autoencoder collapses (with what to change).
+// Trains from `state` (a fresh AeTrainState starts at epoch 1) and leaves it where training
+// ended. Throws Error when the loss becomes NaN/Inf or the autoencoder collapses (with what to
+// change).
 AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
                                 const std::vector<int>& train, const AeTrainOptions& opt,
+                                AeTrainState& state, const TrainControl& control = {},
                                 const ProgressFn& progress = {});
 
 // Latent features of every image (no augmentation): a device buffer n x feature_size.
