@@ -1,0 +1,362 @@
+// The CUDA backend: hep2::Backend on one GPU. Convolutions go through cuDNN's graph API
+// (cudnn_graph.h), dense layers through cuBLAS (cublas_dense.h), everything else through our own
+// kernels (kernels/). All work is queued on one stream owned by the backend, so ops are
+// asynchronous and ordered; only download() and sync() wait. Each op opens an NVTX range named
+// after it, for Nsight Systems.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+#include <cudnn.h>
+
+#include "bias_act.cuh"
+#include "cuda/check.h"
+#include "cuda/cublas_dense.h"
+#include "cuda/cudnn_graph.h"
+#include "cuda/device_memory.h"
+#include "cuda/library_check.h"
+#include "cuda/nvtx_range.h"
+#include "deconv.cuh"
+#include "dropout.cuh"
+#include "elementwise.cuh"
+#include "gather.cuh"
+#include "hep2/backend/backend.h"
+#include "hep2/core/error.h"
+#include "loss.cuh"
+#include "optim.cuh"
+#include "pool.cuh"
+#include "upsample.cuh"
+
+namespace hep2 {
+
+namespace {
+
+// cuDNN plans needing more scratch than this are skipped in favour of leaner engines.
+constexpr size_t kCudnnWorkspaceLimit = size_t(256) << 20;
+// cuBLAS's recommended workspace on Hopper; handing it our own buffer makes the GEMMs
+// deterministic (no lazily allocated internal workspace that varies with the stream).
+constexpr size_t kCublasWorkspace = size_t(32) << 20;
+
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend(int device, bool allow_tf32)
+      : device_(device), workspace_(device, "the convolution workspace") {
+    try {
+      HEP2_CUDA_CHECK(cudaSetDevice(device_));
+      HEP2_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+      HEP2_CUBLAS_CHECK(cublasCreate(&cublas_));
+      HEP2_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+      HEP2_CUBLAS_CHECK(cublasSetMathMode(
+          cublas_, allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+      cublas_workspace_ = cuda::device_malloc(kCublasWorkspace, device_, "the cuBLAS workspace");
+      HEP2_CUBLAS_CHECK(cublasSetWorkspace(cublas_, cublas_workspace_, kCublasWorkspace));
+      HEP2_CUDNN_CHECK(cudnnCreate(&cudnn_));
+      HEP2_CUDNN_CHECK(cudnnSetStream(cudnn_, stream_));
+      conv_ = std::make_unique<cuda::CudnnConv>(cudnn_, allow_tf32, kCudnnWorkspaceLimit);
+      loss_partials_ = static_cast<double*>(cuda::device_malloc(
+          kernels::kLossPartials * sizeof(double), device_, "the loss reduction scratch"));
+    } catch (...) {
+      release();
+      throw;
+    }
+  }
+
+  ~CudaBackend() override {
+    // No throwing from a destructor: errors here are sticky ones an earlier call reported.
+    cudaSetDevice(device_);
+    if (stream_) cudaStreamSynchronize(stream_);
+    release();
+  }
+
+  std::string name() const override { return "cuda:" + std::to_string(device_); }
+  bool is_gpu() const override { return true; }
+
+  // ---- memory ----------------------------------------------------------------------------------
+  void* alloc(size_t bytes) override {
+    Op op(*this, "alloc");
+    return cuda::device_malloc(bytes, device_, "a tensor");
+  }
+  void free(void* p) override {
+    // Called from destructors (Buffer, Arena): it must not throw. A failure here can only be a
+    // sticky error of an earlier kernel, which the next checked call reports.
+    if (!p) return;
+    cudaSetDevice(device_);
+    cudaFree(p);
+  }
+  void upload(void* dst, const void* host_src, size_t bytes) override {
+    Op op(*this, "upload");
+    if (bytes == 0) return;
+    // From pageable memory this returns once the source is staged, so host_src may be reused.
+    HEP2_CUDA_CHECK(cudaMemcpyAsync(dst, host_src, bytes, cudaMemcpyHostToDevice, stream_));
+  }
+  void download(void* host_dst, const void* src, size_t bytes) override {
+    Op op(*this, "download");
+    if (bytes == 0) return;
+    HEP2_CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
+    HEP2_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+  void copy(void* dst, const void* src, size_t bytes) override {
+    Op op(*this, "copy");
+    if (bytes == 0) return;
+    HEP2_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream_));
+  }
+  void fill(float* dst, size_t count, float value) override {
+    Op op(*this, "fill");
+    kernels::fill(stream_, dst, count, value);
+  }
+  void sync() override {
+    Op op(*this, "sync");
+    HEP2_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
+  // ---- convolution -----------------------------------------------------------------------------
+  void conv2d_forward(const ConvGeom& g, const float* x, const float* w, const float* b, Act act,
+                      float* y) override {
+    Op op(*this, "conv2d_forward");
+    conv_->forward(g, x, w, y, workspace_, stream_);
+    kernels::bias_act(stream_, y, b, act == Act::Relu, g.n, g.c_out,
+                      size_t(g.conv_out_h()) * g.conv_out_w());
+  }
+  void conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w,
+                            float* dx) override {
+    Op op(*this, "conv2d_backward_data");
+    conv_->backward_data(g, dy, w, dx, workspace_, stream_);
+  }
+  void conv2d_backward_filter(const ConvGeom& g, const float* x, const float* dy, float* dw,
+                              float* db) override {
+    Op op(*this, "conv2d_backward_filter");
+    conv_->backward_filter(g, x, dy, dw, workspace_, stream_);
+    if (db)
+      kernels::channel_sum(stream_, dy, g.n, g.c_out, size_t(g.conv_out_h()) * g.conv_out_w(), db);
+  }
+
+  // ---- transposed convolution ----------------------------------------------------------------
+  void deconv2d_forward(const ConvGeom& g, const float* x, const float* w, const float* b, Act act,
+                        float* y) override {
+    Op op(*this, "deconv2d_forward");
+    kernels::deconv2d_forward(stream_, g, x, w, b, act == Act::Relu, y);
+  }
+  void deconv2d_backward_data(const ConvGeom& g, const float* dy, const float* w,
+                              float* dx) override {
+    Op op(*this, "deconv2d_backward_data");
+    kernels::deconv2d_backward_data(stream_, g, dy, w, dx);
+  }
+  void deconv2d_backward_filter(const ConvGeom& g, const float* x, const float* dy, float* dw,
+                                float* db) override {
+    Op op(*this, "deconv2d_backward_filter");
+    void* scratch = workspace_.get(kernels::deconv2d_backward_filter_workspace(g), stream_);
+    kernels::deconv2d_backward_filter(stream_, g, x, dy, dw, scratch);
+    if (db)
+      kernels::channel_sum(stream_, dy, g.n, g.c_out, size_t(g.deconv_out_h()) * g.deconv_out_w(),
+                           db);
+  }
+
+  // ---- pooling and up-sampling ---------------------------------------------------------------
+  void maxpool2_forward(const Shape4& in, const float* x, float* y, int32_t* argmax) override {
+    Op op(*this, "maxpool2_forward");
+    kernels::maxpool2_forward(stream_, in, x, y, argmax);
+  }
+  void maxpool2_backward(const Shape4& in, const float* dy, const int32_t* argmax,
+                         float* dx) override {
+    Op op(*this, "maxpool2_backward");
+    kernels::maxpool2_backward(stream_, in, dy, argmax, dx);
+  }
+  void upsample2_forward(const Shape4& in, const float* x, float* y) override {
+    Op op(*this, "upsample2_forward");
+    kernels::upsample2_forward(stream_, in, x, y);
+  }
+  void upsample2_backward(const Shape4& in, const float* dy, float* dx) override {
+    Op op(*this, "upsample2_backward");
+    kernels::upsample2_backward(stream_, in, dy, dx);
+  }
+
+  // ---- element-wise ----------------------------------------------------------------------------
+  void relu_forward(size_t count, const float* x, float* y) override {
+    Op op(*this, "relu_forward");
+    kernels::relu_forward(stream_, count, x, y);
+  }
+  void relu_backward(size_t count, const float* y, const float* dy, float* dx) override {
+    Op op(*this, "relu_backward");
+    kernels::relu_backward(stream_, count, y, dy, dx);
+  }
+  void sigmoid_forward(size_t count, const float* x, float* y) override {
+    Op op(*this, "sigmoid_forward");
+    kernels::sigmoid_forward(stream_, count, x, y);
+  }
+  void sigmoid_backward(size_t count, const float* y, const float* dy, float* dx) override {
+    Op op(*this, "sigmoid_backward");
+    kernels::sigmoid_backward(stream_, count, y, dy, dx);
+  }
+
+  // ---- dense -----------------------------------------------------------------------------------
+  void dense_forward(int batch, int in, int out, const float* x, const float* w, const float* b,
+                     Act act, float* y) override {
+    Op op(*this, "dense_forward");
+    check_dense(batch, in, out, "dense_forward");
+    if (batch == 0) return;
+    cuda::gemm_dense_forward(cublas_, batch, in, out, x, w, y);
+    kernels::bias_act(stream_, y, b, act == Act::Relu, batch, out, 1);
+  }
+  void dense_backward(int batch, int in, int out, const float* x, const float* w, const float* dy,
+                      float* dx, float* dw, float* db) override {
+    Op op(*this, "dense_backward");
+    check_dense(batch, in, out, "dense_backward");
+    if (batch == 0) {  // nothing flowed through: zero parameter gradients, no dx to write
+      if (dw) HEP2_CUDA_CHECK(cudaMemsetAsync(dw, 0, size_t(in) * out * sizeof(float), stream_));
+      if (db) HEP2_CUDA_CHECK(cudaMemsetAsync(db, 0, size_t(out) * sizeof(float), stream_));
+      return;
+    }
+    if (dx) cuda::gemm_dense_backward_data(cublas_, batch, in, out, dy, w, dx);
+    if (dw) cuda::gemm_dense_backward_weights(cublas_, batch, in, out, x, dy, dw);
+    if (db) kernels::column_sum(stream_, dy, batch, out, db);
+  }
+
+  // ---- losses ----------------------------------------------------------------------------------
+  void sigmoid_mse(size_t count, const float* z, const float* target, float* recon, float* dz,
+                   float* loss) override {
+    Op op(*this, "sigmoid_mse");
+    if (count == 0) fail("sigmoid_mse: the mean of zero values is undefined (empty batch?)");
+    kernels::sigmoid_mse(stream_, count, z, target, recon, dz, loss, loss_partials_);
+  }
+  void sigmoid_mse_per_sample(int batch, size_t per_sample, const float* z, const float* target,
+                              float* out) override {
+    Op op(*this, "sigmoid_mse_per_sample");
+    if (per_sample == 0) fail("sigmoid_mse_per_sample: samples of zero values have no mean");
+    kernels::sigmoid_mse_per_sample(stream_, batch, per_sample, z, target, out);
+  }
+  void softmax_xent(int batch, int classes, const float* z, const int32_t* labels, float* probs,
+                    float* dz, float* loss) override {
+    Op op(*this, "softmax_xent");
+    if (batch <= 0 || classes <= 0)
+      fail("softmax_xent: need a positive batch and class count, got batch ", batch, ", ", classes,
+           " classes");
+    kernels::softmax_xent(stream_, batch, classes, z, labels, probs, dz, loss, loss_partials_);
+  }
+  void softmax(int batch, int classes, const float* z, float* probs) override {
+    Op op(*this, "softmax");
+    kernels::softmax(stream_, batch, classes, z, probs);
+  }
+
+  // ---- dropout ---------------------------------------------------------------------------------
+  void dropout_forward(size_t count, float p, uint64_t seed, const float* x, float* mask,
+                       float* y) override {
+    Op op(*this, "dropout_forward");
+    if (!(p >= 0.f && p < 1.f)) fail("dropout: probability ", p, " is outside [0, 1)");
+    kernels::dropout_forward(stream_, count, p, 1.f / (1.f - p), seed, x, mask, y);
+  }
+  void dropout_backward(size_t count, const float* mask, const float* dy, float* dx) override {
+    Op op(*this, "dropout_backward");
+    kernels::dropout_backward(stream_, count, mask, dy, dx);
+  }
+
+  // ---- optimizers ------------------------------------------------------------------------------
+  void adam_step(size_t count, float* w, const float* g, float* m, float* v,
+                 const math::AdamHyper& h) override {
+    Op op(*this, "adam_step");
+    kernels::adam_step(stream_, count, w, g, m, v, h);
+  }
+  void sgd_step(size_t count, float* w, const float* g, float* buf,
+                const math::SgdHyper& h) override {
+    Op op(*this, "sgd_step");
+    kernels::sgd_step(stream_, count, w, g, buf, h);
+  }
+
+  // ---- data ------------------------------------------------------------------------------------
+  void gather_batch(const Shape4& sample, const float* data, const int32_t* index, int batch,
+                    const AugmentSpec& aug, float* out) override {
+    Op op(*this, "gather_batch");
+    if (aug.rotate_flip && sample.h != sample.w)
+      fail("gather_batch: rotation/flip augmentation needs square samples, got ", sample.h, "x",
+           sample.w);
+    kernels::gather_batch(stream_, sample, data, index, batch, aug.rotate_flip, aug.seed, aug.step,
+                          out);
+  }
+  void gather_labels(const int32_t* labels, const int32_t* index, int batch,
+                     int32_t* out) override {
+    Op op(*this, "gather_labels");
+    kernels::gather_labels(stream_, labels, index, batch, out);
+  }
+  void argmax_rows(int batch, int classes, const float* z, int32_t* out) override {
+    Op op(*this, "argmax_rows");
+    if (classes <= 0) fail("argmax_rows: need at least one class, got ", classes);
+    kernels::argmax_rows(stream_, batch, classes, z, out);
+  }
+
+ private:
+  // Opened by every op: an NVTX range named after it, and this backend's device made current
+  // (several backends on different devices may share a host thread).
+  class Op {
+   public:
+    Op(const CudaBackend& be, const char* name) : range_(name) {
+      HEP2_CUDA_CHECK(cudaSetDevice(be.device_));
+    }
+
+   private:
+    cuda::NvtxRange range_;
+  };
+
+  static void check_dense(int batch, int in, int out, const char* op) {
+    if (batch < 0 || in <= 0 || out <= 0)
+      fail(op, ": invalid sizes batch ", batch, ", in ", in, ", out ", out);
+  }
+
+  // Frees whatever the constructor got to; safe on a partly built backend. Never throws.
+  void release() noexcept {
+    conv_.reset();
+    if (cudnn_) cudnnDestroy(cudnn_);
+    if (cublas_) cublasDestroy(cublas_);
+    if (cublas_workspace_) cudaFree(cublas_workspace_);
+    if (loss_partials_) cudaFree(loss_partials_);
+    if (stream_) cudaStreamDestroy(stream_);
+    cudnn_ = nullptr;
+    cublas_ = nullptr;
+    cublas_workspace_ = nullptr;
+    loss_partials_ = nullptr;
+    stream_ = nullptr;
+  }
+
+  int device_;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  void* cublas_workspace_ = nullptr;
+  cudnnHandle_t cudnn_ = nullptr;
+  double* loss_partials_ = nullptr;
+  cuda::Workspace workspace_;  // cuDNN plans and the split sums of deconv2d_backward_filter
+  std::unique_ptr<cuda::CudnnConv> conv_;
+};
+
+}  // namespace
+
+// ---- factories ---------------------------------------------------------------------------------
+
+bool cuda_built() { return true; }
+
+int cuda_device_count() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();  // no driver or no device: not an error here, just zero devices
+    return 0;
+  }
+  return count;
+}
+
+std::unique_ptr<Backend> make_cuda_backend(int device_index, bool allow_tf32) {
+  int count = 0;
+  cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    fail("--device cuda:", device_index, ": no usable CUDA device (", cudaGetErrorName(status),
+         ": ", cudaGetErrorString(status),
+         "); check the NVIDIA driver with nvidia-smi, or use --device cpu");
+  }
+  if (count == 0) fail("--device cuda:", device_index, ": no CUDA device found; use --device cpu");
+  if (device_index < 0 || device_index >= count)
+    fail("--device cuda:", device_index, ": only ", count, " CUDA device", count == 1 ? "" : "s",
+         " found (cuda:0", count > 1 ? std::string("..cuda:") + std::to_string(count - 1) : "",
+         ")");
+  return std::make_unique<CudaBackend>(device_index, allow_tf32);
+}
+
+}  // namespace hep2
