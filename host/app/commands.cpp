@@ -207,6 +207,7 @@ void register_commands(CLI::App& app) {
     Workbench wb(options_of_run(out, opt), out);
     SavedFeatures s = load_saved_features(wb);
     auto mlp = wb.load_clf(s.features.dim, 0);
+    wb.standardize(s.features);
     Metrics m = wb.evaluate(*mlp, s.features, s.test, [&] {
       std::vector<int32_t> t;
       for (int i : s.test) t.push_back(s.labels[i]);
@@ -238,6 +239,7 @@ void register_commands(CLI::App& app) {
     auto ae = wb.load_ae();
     DeviceFeatures f = wb.extract(*ae, false);
     auto mlp = wb.load_clf(f.dim, 0);
+    wb.standardize(f);
     std::vector<int> rows(f.count);
     for (int i = 0; i < f.count; ++i) rows[i] = i;
     std::vector<float> probs = predict_probabilities(*mlp, f, rows);

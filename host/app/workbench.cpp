@@ -284,10 +284,12 @@ DeviceFeatures Workbench::extract(Trainer& ae, bool save) {
   return f;
 }
 
-std::unique_ptr<Trainer> Workbench::train_clf(const DeviceFeatures& f,
+std::unique_ptr<Trainer> Workbench::train_clf(DeviceFeatures& f,
                                               const Buffer<int32_t>& labels,
                                               const std::vector<int>& train) {
   MlpConfig cfg = mlp_config(f.dim, int(class_names.size()));
+  scaler = fit_feature_scaler(*be, f, train);
+  standardize(f);
   auto mlp = std::make_unique<Trainer>(*be, build_mlp(cfg), opt.clf_batch,
                                        adam(opt.clf_lr, opt.weight_decay));
   mlp->init(init_scheme(opt.init), opt.seed + 1);
@@ -329,6 +331,8 @@ std::unique_ptr<Trainer> Workbench::train_clf(const DeviceFeatures& f,
                 {"config", {{"inputs", cfg.inputs}, {"hidden", cfg.hidden},
                             {"classes", cfg.classes}, {"dropout", cfg.dropout}}},
                 {"class_names", class_names},
+                {"feature_mean", scaler.mean},
+                {"feature_inv_std", scaler.inv_std},
                 {"best_epoch", r.best_epoch}});
   return mlp;
 }
@@ -350,6 +354,8 @@ std::unique_ptr<Trainer> Workbench::load_clf(int inputs, int classes) {
   if (classes > 0 && cfg.classes != classes)
     fail(file, ": the classifier has ", cfg.classes, " classes but the data has ", classes);
   class_names = c.header.value("class_names", class_names);
+  scaler.mean = c.header.at("feature_mean").get<std::vector<float>>();
+  scaler.inv_std = c.header.at("feature_inv_std").get<std::vector<float>>();
   auto mlp = std::make_unique<Trainer>(*be, build_mlp(cfg), opt.clf_batch, adam(opt.clf_lr, 0.f));
   restore_trainer(file, *mlp, c);
   return mlp;

@@ -66,9 +66,13 @@ class Workbench {
   std::unique_ptr<Trainer> train_ae(bool resume);
   std::unique_ptr<Trainer> load_ae();                   // from dcae.ckpt
   DeviceFeatures extract(Trainer& ae, bool save);       // features.npy, labels.npy, split.npy
-  std::unique_ptr<Trainer> train_clf(const DeviceFeatures& f, const Buffer<int32_t>& labels,
-                                     const std::vector<int>& train);   // mlp.ckpt, clf_log.csv
-  std::unique_ptr<Trainer> load_clf(int inputs, int classes);
+  // Fits the feature scaler on the training rows and standardises f in place, then trains:
+  // mlp.ckpt (with the scaler), clf_log.csv.
+  std::unique_ptr<Trainer> train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels,
+                                     const std::vector<int>& train);
+  FeatureScaler scaler;  // of the classifier trained or loaded
+  void standardize(DeviceFeatures& f) { apply_feature_scaler(*be, scaler, f); }
+  std::unique_ptr<Trainer> load_clf(int inputs, int classes);  // also loads `scaler`
   Metrics evaluate(Trainer& mlp, const DeviceFeatures& f, const std::vector<int>& rows,
                    const std::vector<int32_t>& truth);   // metrics.json, confusion.png
   void write_reconstructions(Trainer& ae);              // recon_grid.png

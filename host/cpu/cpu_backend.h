@@ -77,6 +77,8 @@ class CpuBackend final : public Backend {
   void gather_batch(const Shape4& sample, const float* data, const int32_t* index, int batch,
                     const AugmentSpec& aug, float* out) override;
   void gather_labels(const int32_t* labels, const int32_t* index, int batch, int32_t* out) override;
+  void standardize_columns(int rows, int cols, const float* x, const float* mean,
+                           const float* inv_std, float* y) override;
   void argmax_rows(int batch, int classes, const float* z, int32_t* out) override;
 
  private:

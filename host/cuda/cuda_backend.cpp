@@ -21,6 +21,7 @@
 #include "deconv.cuh"
 #include "dropout.cuh"
 #include "elementwise.cuh"
+#include "standardize.cuh"
 #include "gather.cuh"
 #include "hep2/backend/backend.h"
 #include "hep2/core/error.h"
@@ -277,6 +278,11 @@ class CudaBackend final : public Backend {
                      int32_t* out) override {
     Op op(*this, "gather_labels");
     kernels::gather_labels(stream_, labels, index, batch, out);
+  }
+  void standardize_columns(int rows, int cols, const float* x, const float* mean,
+                           const float* inv_std, float* y) override {
+    Op op(*this, "standardize_columns");
+    kernels::standardize_columns(stream_, rows, cols, x, mean, inv_std, y);
   }
   void argmax_rows(int batch, int classes, const float* z, int32_t* out) override {
     Op op(*this, "argmax_rows");

@@ -217,6 +217,47 @@ std::vector<float> download_features(Backend& be, const DeviceFeatures& f) {
   return host;
 }
 
+// ---- feature standardisation ----------------------------------------------------------------------
+
+FeatureScaler fit_feature_scaler(Backend& be, const DeviceFeatures& f, const std::vector<int>& rows) {
+  if (rows.empty()) fail("cannot fit the feature scaler on zero rows");
+  check_rows(rows, size_t(f.count), "feature scaler");
+  std::vector<float> host = download_features(be, f);
+  const size_t d = size_t(f.dim);
+  std::vector<double> sum(d, 0.0), sq(d, 0.0);
+  for (int r : rows) {
+    const float* x = host.data() + size_t(r) * d;
+    for (size_t j = 0; j < d; ++j) {
+      sum[j] += x[j];
+      sq[j] += double(x[j]) * x[j];
+    }
+  }
+  FeatureScaler s;
+  s.mean.resize(d);
+  s.inv_std.resize(d);
+  const double n = double(rows.size());
+  for (size_t j = 0; j < d; ++j) {
+    double m = sum[j] / n;
+    double var = std::max(sq[j] / n - m * m, 0.0);
+    s.mean[j] = float(m);
+    // A feature that never varies (a unit that never fires) stays at 0 after centring; the floor
+    // only keeps its scale finite.
+    s.inv_std[j] = float(1.0 / std::max(std::sqrt(var), 1e-3));
+  }
+  return s;
+}
+
+void apply_feature_scaler(Backend& be, const FeatureScaler& s, DeviceFeatures& f) {
+  if (s.mean.size() != size_t(f.dim) || s.inv_std.size() != size_t(f.dim))
+    fail("the feature scaler has ", s.mean.size(), " columns but the features have ", f.dim);
+  Buffer<float> mean(be, s.mean.size()), inv(be, s.inv_std.size());
+  be.upload(mean.data(), s.mean.data(), mean.bytes());
+  be.upload(inv.data(), s.inv_std.data(), inv.bytes());
+  be.standardize_columns(f.count, f.dim, f.values.data(), mean.data(), inv.data(),
+                         f.values.data());
+  be.sync();  // the temporaries are freed on return
+}
+
 // ---- classifier ----------------------------------------------------------------------------------
 
 std::vector<float> predict_probabilities(Trainer& mlp, const DeviceFeatures& features,

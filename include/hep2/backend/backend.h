@@ -124,6 +124,9 @@ class Backend {
   // Gathers int32 labels by index (the classifier's batch labels).
   virtual void gather_labels(const int32_t* labels, const int32_t* index, int batch,
                              int32_t* out) = 0;
+  // y[r, c] = (x[r, c] - mean[c]) * inv_std[c]: feature standardisation (in place allowed).
+  virtual void standardize_columns(int rows, int cols, const float* x, const float* mean,
+                                   const float* inv_std, float* y) = 0;
   // out[i] = argmax_j z[i, j].
   virtual void argmax_rows(int batch, int classes, const float* z, int32_t* out) = 0;
 };

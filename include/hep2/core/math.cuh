@@ -40,6 +40,9 @@ HEP2_HD float softmax_xent_grad(float p, bool is_label, float inv_batch) {
   return (p - (is_label ? 1.f : 0.f)) * inv_batch;
 }
 
+// ---- feature standardisation -------------------------------------------------------------------
+HEP2_HD float standardize(float x, float mean, float inv_std) { return (x - mean) * inv_std; }
+
 // ---- optimizers ----------------------------------------------------------------------------------
 struct AdamHyper {
   float lr = 3e-4f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;

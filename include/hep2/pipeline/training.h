@@ -99,6 +99,16 @@ DeviceFeatures extract_features(Trainer& ae, size_t latent_end, const DeviceImag
                                 int batch, const ProgressFn& progress = {});
 std::vector<float> download_features(Backend& be, const DeviceFeatures& f);
 
+// Per-feature standardisation for the classifier: the DCAE's latent values share a large common
+// offset and differ in scale, which slows the MLP's training badly. Fitted on the training rows,
+// stored with the classifier, applied to every feature row before the MLP sees it.
+struct FeatureScaler {
+  std::vector<float> mean, inv_std;
+};
+FeatureScaler fit_feature_scaler(Backend& be, const DeviceFeatures& f, const std::vector<int>& rows);
+// Standardises f in place on its device.
+void apply_feature_scaler(Backend& be, const FeatureScaler& s, DeviceFeatures& f);
+
 struct ClfTrainOptions {
   int epochs = 60;
   int batch = 64;
