@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "bench.h"
+#include "protocol.h"
 #include "hep2/core/error.h"
 #include "hep2/io/atomic_file.h"
 #include "hep2/io/npy.h"
@@ -56,12 +57,6 @@ Options settings_for(const Options& cli, const std::string& dir) {
   return o;
 }
 
-std::vector<int32_t> labels_at(const Dataset& d, const std::vector<int>& rows) {
-  std::vector<int32_t> out;
-  out.reserve(rows.size());
-  for (int r : rows) out.push_back(d.labels[r]);
-  return out;
-}
 
 void print_summary(Workbench& wb, const Metrics& m, double seconds) {
   std::printf("\n%s", metrics_table(m, wb.class_names).c_str());
@@ -133,12 +128,26 @@ void register_commands(CLI::App& app) {
     wb.load_data();
     wb.save_config();
     wb.upload_data();
-    auto ae = wb.train_ae(opt.resume);
-    DeviceFeatures f = wb.extract(*ae, true);
-    auto mlp = wb.train_clf(f, wb.device_data->labels, wb.split.train);
-    Metrics m = wb.evaluate(*mlp, f, wb.split.test, labels_at(wb.data, wb.split.test));
+    Metrics m = wb.run_method(true);
     print_summary(wb, m, std::chrono::duration<double>(Clock::now() - t0).count());
   });
+
+  // ---- cv ----
+  static int folds = 5;
+  static std::vector<uint64_t> seeds = {1};
+  CLI::App* cvc = app.add_subcommand(
+      "cv", "The evaluation protocol: stratified k-fold cross-validation (grouped by specimen/image "
+            "when the data has groups), or the data's own train/test split with --folds 0, "
+            "repeated over seeds; mean +- std of accuracy and MCA");
+  add_data_options(*cvc, opt);
+  add_model_options(*cvc, opt);
+  add_ae_options(*cvc, opt);
+  add_clf_options(*cvc, opt);
+  add_system_options(*cvc, opt);
+  cvc->add_option("--folds", folds, "Folds (0: the data's own split)")->capture_default_str();
+  cvc->add_option("--seeds", seeds, "Seeds to repeat the protocol with")->delimiter(',');
+  cvc->add_option("--out", out, "Protocol folder (default runs/<date-time>)");
+  cvc->callback([] { run_protocol(opt, folds, seeds, out.empty() ? default_run_dir() : out); });
 
   // ---- train-ae ----
   CLI::App* tae = app.add_subcommand("train-ae", "Train the DCAE on the training cells");
@@ -155,6 +164,7 @@ void register_commands(CLI::App& app) {
     wb.save_config();
     wb.upload_data();
     wb.train_ae(opt.resume);
+    if (wb.opt.method == "hybrid") wb.train_ae(opt.resume, "_grad");
     std::printf("DCAE trained at %.0f images/s; checkpoint %s\n", wb.times.train_ae_images_per_s,
                 wb.path("dcae.ckpt").c_str());
   });
@@ -168,8 +178,8 @@ void register_commands(CLI::App& app) {
     Workbench wb(options_of_run(out, opt), out);
     wb.load_data();
     wb.upload_data();
-    auto ae = wb.load_ae();
-    DeviceFeatures f = wb.extract(*ae, true);
+    DeviceFeatures f = wb.method_features(false);
+    wb.save_features(f);
     std::printf("%d features of %d values at %.0f images/s: %s\n", f.count, f.dim, f.images_per_s,
                 wb.path("features.npy").c_str());
   });
@@ -208,7 +218,7 @@ void register_commands(CLI::App& app) {
     SavedFeatures s = load_saved_features(wb);
     auto mlp = wb.load_clf(s.features.dim, 0);
     wb.standardize(s.features);
-    Metrics m = wb.evaluate(*mlp, s.features, s.test, [&] {
+    Metrics m = wb.evaluate(*mlp, samples_of(s.features), s.test, [&] {
       std::vector<int32_t> t;
       for (int i : s.test) t.push_back(s.labels[i]);
       return t;
@@ -236,13 +246,12 @@ void register_commands(CLI::App& app) {
     wb.data = load_dataset(open_unlabelled(images), pp);
     wb.device_data = std::make_unique<DeviceImages>(upload_images(
         *wb.be, wb.data.shape, wb.data.images, std::vector<int32_t>(wb.data.size(), -1)));
-    auto ae = wb.load_ae();
-    DeviceFeatures f = wb.extract(*ae, false);
+    DeviceFeatures f = wb.method_features(false);
     auto mlp = wb.load_clf(f.dim, 0);
     wb.standardize(f);
     std::vector<int> rows(f.count);
     for (int i = 0; i < f.count; ++i) rows[i] = i;
-    std::vector<float> probs = predict_probabilities(*mlp, f, rows);
+    std::vector<float> probs = predict_probabilities(*mlp, samples_of(f), rows);
     std::vector<int32_t> pred = argmax_rows(probs, int(wb.class_names.size()));
     std::string file = predictions.empty() ? wb.path("predictions.csv") : predictions;
     bool as_json = file.size() > 5 && file.substr(file.size() - 5) == ".json";

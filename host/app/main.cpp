@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
   hep2::app::register_commands(app);
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
+  // A write past the file-size limit (ulimit -f) would kill the process with SIGXFSZ and leave a
+  // temporary behind; ignored, the write fails with EFBIG and write_file_atomic reports it.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -11,7 +11,7 @@ nlohmann::json Options::to_json() const {
   return {{"data", data},           {"synth_count", synth_count}, {"classes", classes},
           {"no_mask", no_mask},     {"norm", norm},               {"channel", channel},
           {"test_fraction", test_fraction},
-          {"size", size},           {"decoder", decoder},         {"channels", channels},
+          {"method", method},       {"size", size},           {"decoder", decoder},         {"channels", channels},
           {"init", init},           {"epochs", epochs},           {"batch", batch},
           {"lr", lr},               {"no_augment", no_augment},   {"clf_epochs", clf_epochs},
           {"clf_batch", clf_batch}, {"clf_lr", clf_lr},           {"dropout", dropout},
@@ -31,6 +31,7 @@ void Options::merge_json(const nlohmann::json& j) {
   get("norm", norm);
   get("channel", channel);
   get("test_fraction", test_fraction);
+  get("method", method);
   get("size", size);
   get("decoder", decoder);
   get("channels", channels);
@@ -70,6 +71,8 @@ void Options::validate() const {
   need(val_fraction >= 0 && val_fraction < 1, "--val-fraction", "must be in [0, 1)");
   need(threads >= 0 && threads <= 1024, "--threads", "must be in 0..1024 (0: all cores)");
   need(init == "torch" || init == "he", "--init", "must be torch or he");
+  need(method == "dcae" || method == "hybrid" || method == "supervised", "--method",
+       "must be dcae, hybrid or supervised");
 }
 
 void add_data_options(CLI::App& app, Options& o) {
@@ -90,6 +93,10 @@ void add_data_options(CLI::App& app, Options& o) {
 }
 
 void add_model_options(CLI::App& app, Options& o) {
+  app.add_option("--method", o.method,
+                 "dcae (DCAE features + MLP), hybrid (+ a DCAE on gradient-magnitude images, "
+                 "latents concatenated) or supervised (encoder + MLP trained with labels)")
+      ->capture_default_str();
   app.add_option("--size", o.size, "Input size (pixels a side)")->capture_default_str();
   app.add_option("--decoder", o.decoder, "Decoder: deconv (transposed conv) or upsample")
       ->capture_default_str();

@@ -19,6 +19,9 @@ struct Options {
   std::string norm = "percentile";
   std::string channel = "auto";
   double test_fraction = 0.2;  // used when the data has no split of its own
+  // method: dcae (the paper), hybrid (+ a DCAE on gradient-magnitude images), supervised (the
+  // encoder + MLP trained end to end with labels: the baseline the paper compares against)
+  std::string method = "dcae";
   // model
   int size = 64;
   std::string decoder = "deconv";

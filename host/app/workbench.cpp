@@ -13,6 +13,8 @@
 #include "hep2/io/npy.h"
 #include "hep2/pipeline/cell_list.h"
 #include "hep2/pipeline/checkpoint.h"
+#include "hep2/pipeline/gradient_images.h"
+#include "hep2/report/group_vote.h"
 #include "hep2/pipeline/preprocess.h"
 #include "hep2/pipeline/synth.h"
 #include "hep2/report/confusion_png.h"
@@ -47,10 +49,13 @@ Workbench::Workbench(Options o, std::string dir) : opt(std::move(o)), run_dir(st
 }
 
 void Workbench::save_config() const {
-  // The folder is made only once the data has loaded, so a refused run leaves nothing behind.
+  // The folder is made only once the data has loaded and the model is known to be buildable, so
+  // a refused run leaves nothing behind.
+  dcae_config();
   std::error_code ec;
   fs::create_directories(run_dir, ec);
-  if (ec) fail("cannot create the run folder ", run_dir, ": ", ec.message());
+  if (ec)
+    fail("cannot create the run folder ", run_dir, ": ", ec.message(), "; choose a writable --out folder");
   nlohmann::json j = opt.to_json();
   j["out"] = run_dir;
   j["backend"] = be->name();
@@ -184,13 +189,22 @@ void rotate_checkpoints(const std::string& file) {
 
 std::atomic<bool> g_stop_requested{false};
 
-std::unique_ptr<Trainer> Workbench::train_ae(bool resume) {
+DeviceImages& Workbench::ae_input(const std::string& suffix) {
+  if (suffix.empty()) return *device_data;
+  if (!grad_data) {
+    std::vector<float> g = gradient_magnitude_images(data.shape, data.images);
+    grad_data = std::make_unique<DeviceImages>(upload_images(*be, data.shape, g, data.labels));
+  }
+  return *grad_data;
+}
+
+std::unique_ptr<Trainer> Workbench::train_ae(bool resume, const std::string& suffix) {
   DcaeConfig cfg = dcae_config();
   Dcae m = build_dcae(cfg);
   latent_end_ = m.latent_end;
   auto ae = std::make_unique<Trainer>(*be, std::move(m.net), opt.batch, adam(opt.lr, 0.f));
   AeTrainState state;
-  const std::string file = path("dcae.ckpt");
+  const std::string file = path("dcae" + suffix + ".ckpt");
   if (resume && fs::exists(file)) {
     Checkpoint c = load_checkpoint(file);
     if (c.header.value("kind", "") != "dcae" || c.header.value("config", nlohmann::json()) != dcae_json(cfg))
@@ -217,13 +231,15 @@ std::unique_ptr<Trainer> Workbench::train_ae(bool resume) {
     for (const EpochStat& e : s.history)
       rows.push_back({std::to_string(e.epoch), format_number(e.loss), format_number(e.seconds),
                       format_number(e.images_per_s)});
-    write_csv(path("ae_log.csv"), {"epoch", "loss", "seconds", "images_per_s"}, rows);
+    write_csv(path("ae" + suffix + "_log.csv"), {"epoch", "loss", "seconds", "images_per_s"},
+              rows);
   };
   if (!state.finished(opt.epochs)) {
-    std::fprintf(stderr, "%s on %s: %zu training cells, %d epochs\n", cfg.describe().c_str(),
-                 be->name().c_str(), split.train.size(), opt.epochs);
+    std::fprintf(stderr, "%s%s on %s: %zu training cells, %d epochs\n", cfg.describe().c_str(),
+                 suffix.empty() ? "" : " (gradient-magnitude images)", be->name().c_str(),
+                 split.train.size(), opt.epochs);
     AeTrainResult r =
-        train_autoencoder(*ae, *device_data, split.train, to, state, control, progress.fn());
+        train_autoencoder(*ae, ae_input(suffix), split.train, to, state, control, progress.fn());
     progress.finish();
     times.train_ae_images_per_s = r.images_per_s;
     if (r.stopped)
@@ -239,20 +255,22 @@ std::unique_ptr<Trainer> Workbench::train_ae(bool resume) {
       }
       Series base{"constant output (mean image)", {1.0, double(r.epochs.size())},
                   {r.mean_image_loss, r.mean_image_loss}};
-      write_line_plot_png(path("loss_curve.png"), {loss, base}, "DCAE reconstruction loss",
-                          "epoch", "MSE", true);
+      write_line_plot_png(path("loss_curve" + suffix + ".png"), {loss, base},
+                          "DCAE reconstruction loss", "epoch", "MSE", true);
     }
   }
   if (opt.epochs == 0) control.checkpoint(state);
-  write_reconstructions(*ae);
+  write_reconstructions(*ae, suffix);
   return ae;
 }
 
-std::unique_ptr<Trainer> Workbench::load_ae() {
-  std::string file = path("dcae.ckpt");
+std::unique_ptr<Trainer> Workbench::load_ae(const std::string& suffix) {
+  std::string file = path("dcae" + suffix + ".ckpt");
   if (!fs::exists(file)) fail(file, " does not exist: run `hep2 train-ae --out ", run_dir, "` first");
   Checkpoint c = load_checkpoint(file);
-  if (c.header.value("kind", "") != "dcae") fail(file, ": not a DCAE checkpoint");
+  if (c.header.value("kind", "") != "dcae")
+    fail(file, ": not a DCAE checkpoint (kind '", c.header.value("kind", ""), "'); point --out at a run ",
+         "folder made by `hep2 train-ae`, or retrain");
   DcaeConfig cfg;
   const auto& j = c.header.at("config");
   cfg.height = j.at("height");
@@ -269,63 +287,124 @@ std::unique_ptr<Trainer> Workbench::load_ae() {
   return ae;
 }
 
-DeviceFeatures Workbench::extract(Trainer& ae, bool save) {
-  DeviceFeatures f = extract_features(ae, latent_end_, *device_data, opt.batch, progress.fn());
+DeviceFeatures Workbench::extract(Trainer& ae, const DeviceImages& images) {
+  DeviceFeatures f = extract_features(ae, latent_end_, images, opt.batch, progress.fn());
   progress.finish();
   times.extract_images_per_s = f.images_per_s;
-  if (save) {
-    std::vector<float> host = download_features(*be, f);
-    npy::save(path("features.npy"), host.data(), {size_t(f.count), size_t(f.dim)});
-    npy::save(path("labels.npy"), data.labels.data(), {data.labels.size()});
-    std::vector<int32_t> side(data.size(), 0);
-    for (int i : split.test) side[i] = 1;
-    npy::save(path("split.npy"), side.data(), {side.size()});
-  }
   return f;
 }
 
-std::unique_ptr<Trainer> Workbench::train_clf(DeviceFeatures& f,
-                                              const Buffer<int32_t>& labels,
-                                              const std::vector<int>& train) {
-  MlpConfig cfg = mlp_config(f.dim, int(class_names.size()));
-  scaler = fit_feature_scaler(*be, f, train);
-  standardize(f);
-  auto mlp = std::make_unique<Trainer>(*be, build_mlp(cfg), opt.clf_batch,
-                                       adam(opt.clf_lr, opt.weight_decay));
-  mlp->init(init_scheme(opt.init), opt.seed + 1);
-
-  // Early stopping looks at a stratified slice of the training cells, never at the test cells.
-  std::vector<int> fit, val;
-  if (opt.val_fraction > 0) {
-    std::vector<std::vector<int>> by_class(class_names.size());
-    for (int i : train) by_class[data.labels[i]].push_back(i);
-    Rng rng(opt.seed, 0x5a1);
-    for (auto& v : by_class) {
-      for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(uint32_t(i))]);
-      size_t nv = size_t(std::floor(opt.val_fraction * double(v.size())));
-      val.insert(val.end(), v.begin(), v.begin() + nv);
-      fit.insert(fit.end(), v.begin() + nv, v.end());
-    }
-    std::sort(fit.begin(), fit.end());
-    std::sort(val.begin(), val.end());
-  } else {
-    fit = train;
+namespace {
+// Rows of a and b side by side: n x (da + db).
+DeviceFeatures concat_features(Backend& be, const DeviceFeatures& a, const DeviceFeatures& b) {
+  HEP2_CHECK(a.count == b.count, "feature sets of ", a.count, " and ", b.count, " rows");
+  DeviceFeatures c;
+  c.count = a.count;
+  c.dim = a.dim + b.dim;
+  c.values = Buffer<float>(be, size_t(c.count) * c.dim);
+  for (int i = 0; i < c.count; ++i) {
+    float* row = c.values.data() + size_t(i) * c.dim;
+    be.copy(row, a.values.data() + size_t(i) * a.dim, size_t(a.dim) * sizeof(float));
+    be.copy(row + a.dim, b.values.data() + size_t(i) * b.dim, size_t(b.dim) * sizeof(float));
   }
+  c.seconds = a.seconds + b.seconds;
+  c.images_per_s = double(c.count) / std::max(c.seconds, 1e-9);
+  return c;
+}
+}  // namespace
+
+DeviceFeatures Workbench::method_features(bool train) {
+  if (opt.method != "dcae" && opt.method != "hybrid")
+    fail("--method ", opt.method, " has no DCAE features; use dcae or hybrid");
+  auto ae = train ? train_ae(opt.resume) : load_ae();
+  DeviceFeatures f = extract(*ae, *device_data);
+  if (opt.method == "dcae") return f;
+  ae.reset();
+  auto ae_grad = train ? train_ae(opt.resume, "_grad") : load_ae("_grad");
+  DeviceFeatures g = extract(*ae_grad, ae_input("_grad"));
+  DeviceFeatures both = concat_features(*be, f, g);
+  times.extract_images_per_s = both.images_per_s;
+  return both;
+}
+
+void Workbench::save_features(const DeviceFeatures& f) {
+  std::vector<float> host = download_features(*be, f);
+  npy::save(path("features.npy"), host.data(), {size_t(f.count), size_t(f.dim)});
+  npy::save(path("labels.npy"), data.labels.data(), {data.labels.size()});
+  std::vector<int32_t> side(data.size(), 0);
+  for (int i : split.test) side[i] = 1;
+  npy::save(path("split.npy"), side.data(), {side.size()});
+}
+
+Metrics Workbench::run_method(bool save) {
+  std::vector<int32_t> truth;
+  for (int r : split.test) truth.push_back(data.labels[r]);
+  if (opt.method == "supervised") {
+    auto clf = train_supervised(split.train);
+    return evaluate(*clf, samples_of(*device_data, false), split.test, truth);
+  }
+  DeviceFeatures f = method_features(true);
+  if (save) save_features(f);
+  auto mlp = train_clf(f, device_data->labels, split.train);
+  return evaluate(*mlp, samples_of(f), split.test, truth);
+}
+
+// Early stopping looks at a stratified slice of the training cells, never at the test cells.
+void Workbench::hold_out_validation(const std::vector<int>& train, std::vector<int>& fit,
+                                    std::vector<int>& val) const {
+  fit.clear();
+  val.clear();
+  if (opt.val_fraction <= 0) {
+    fit = train;
+    return;
+  }
+  std::vector<std::vector<int>> by_class(class_names.size());
+  for (int i : train) by_class[data.labels[i]].push_back(i);
+  Rng rng(opt.seed, 0x5a1);
+  for (auto& v : by_class) {
+    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(uint32_t(i))]);
+    size_t nv = size_t(std::floor(opt.val_fraction * double(v.size())));
+    val.insert(val.end(), v.begin(), v.begin() + nv);
+    fit.insert(fit.end(), v.begin() + nv, v.end());
+  }
+  std::sort(fit.begin(), fit.end());
+  std::sort(val.begin(), val.end());
+}
+
+std::unique_ptr<Trainer> Workbench::fit_classifier(Network net, const std::string& describe,
+                                                   const SampleSet& x,
+                                                   const Buffer<int32_t>& labels,
+                                                   const std::vector<int>& train) {
+  auto clf = std::make_unique<Trainer>(*be, std::move(net), opt.clf_batch,
+                                       adam(opt.clf_lr, opt.weight_decay));
+  clf->init(init_scheme(opt.init), opt.seed + 1);
+  std::vector<int> fit, val;
+  hold_out_validation(train, fit, val);
   ClfTrainOptions to;
   to.epochs = opt.clf_epochs;
   to.batch = opt.clf_batch;
   to.seed = opt.seed;
   to.patience = opt.patience;
-  std::fprintf(stderr, "%s: %zu training, %zu validation cells\n", cfg.describe().c_str(),
-               fit.size(), val.size());
-  ClfTrainResult r = train_classifier(*mlp, f, labels, fit, val, to, progress.fn());
+  std::fprintf(stderr, "%s: %zu training, %zu validation cells\n", describe.c_str(), fit.size(),
+               val.size());
+  ClfTrainResult r = train_classifier(*clf, x, labels, fit, val, to, progress.fn());
   progress.finish();
   times.train_clf_seconds = r.seconds;
+  best_epoch_ = r.best_epoch;
   std::vector<std::vector<std::string>> rows;
   for (const EpochStat& e : r.epochs)
     rows.push_back({std::to_string(e.epoch), format_number(e.loss), format_number(e.val_loss),
                     format_number(e.val_acc), format_number(e.seconds)});
   write_csv(path("clf_log.csv"), {"epoch", "loss", "val_loss", "val_accuracy", "seconds"}, rows);
+  return clf;
+}
+
+std::unique_ptr<Trainer> Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels,
+                                              const std::vector<int>& train) {
+  MlpConfig cfg = mlp_config(f.dim, int(class_names.size()));
+  scaler = fit_feature_scaler(*be, f, train);
+  standardize(f);
+  auto mlp = fit_classifier(build_mlp(cfg), cfg.describe(), samples_of(f), labels, train);
   save_trainer(path("mlp.ckpt"), *mlp,
                {{"kind", "mlp"},
                 {"config", {{"inputs", cfg.inputs}, {"hidden", cfg.hidden},
@@ -333,15 +412,29 @@ std::unique_ptr<Trainer> Workbench::train_clf(DeviceFeatures& f,
                 {"class_names", class_names},
                 {"feature_mean", scaler.mean},
                 {"feature_inv_std", scaler.inv_std},
-                {"best_epoch", r.best_epoch}});
+                {"best_epoch", best_epoch_}});
   return mlp;
+}
+
+std::unique_ptr<Trainer> Workbench::train_supervised(const std::vector<int>& train) {
+  DcaeConfig dc = dcae_config();
+  MlpConfig mc = mlp_config(int(dc.feature_size()), int(class_names.size()));
+  Network net = build_supervised(dc, mc);
+  std::string what = "supervised baseline: DCAE encoder + " + mc.describe() + ", end to end";
+  auto clf = fit_classifier(std::move(net), what, samples_of(*device_data, !opt.no_augment),
+                            device_data->labels, train);
+  save_trainer(path("supervised.ckpt"), *clf,
+               {{"kind", "supervised"}, {"config", dcae_json(dc)}, {"class_names", class_names}});
+  return clf;
 }
 
 std::unique_ptr<Trainer> Workbench::load_clf(int inputs, int classes) {
   std::string file = path("mlp.ckpt");
   if (!fs::exists(file)) fail(file, " does not exist: run `hep2 train-clf --out ", run_dir, "` first");
   Checkpoint c = load_checkpoint(file);
-  if (c.header.value("kind", "") != "mlp") fail(file, ": not a classifier checkpoint");
+  if (c.header.value("kind", "") != "mlp")
+    fail(file, ": not a classifier checkpoint (kind '", c.header.value("kind", ""), "'); retrain it with ",
+         "`hep2 train-clf --out ", run_dir, "`");
   MlpConfig cfg;
   const auto& j = c.header.at("config");
   cfg.inputs = j.at("inputs");
@@ -361,12 +454,23 @@ std::unique_ptr<Trainer> Workbench::load_clf(int inputs, int classes) {
   return mlp;
 }
 
-Metrics Workbench::evaluate(Trainer& mlp, const DeviceFeatures& f, const std::vector<int>& rows,
+Metrics Workbench::evaluate(Trainer& mlp, const SampleSet& f, const std::vector<int>& rows,
                             const std::vector<int32_t>& truth) {
   std::vector<float> probs = predict_probabilities(mlp, f, rows);
   std::vector<int32_t> pred = argmax_rows(probs, int(class_names.size()));
   Metrics m = compute_metrics(truth, pred, int(class_names.size()));
   nlohmann::json j = metrics_json(m, class_names);
+  group_metrics.reset();
+  std::vector<std::string> groups;
+  for (int r : rows)
+    if (size_t(r) < data.groups.size() && !data.groups[r].empty()) groups.push_back(data.groups[r]);
+  if (groups.size() == rows.size() && !rows.empty()) {
+    // The pattern of a specimen (image) is the majority of its cells' predictions.
+    GroupVote v = vote_by_group(groups, truth, pred, probs, int(class_names.size()));
+    group_metrics = compute_metrics(v.truth, v.predicted, int(class_names.size()));
+    j["groups"] = metrics_json(*group_metrics, class_names);
+  }
+  j["method"] = opt.method;
   j["images_per_s"] = {{"train_ae", times.train_ae_images_per_s},
                        {"extract", times.extract_images_per_s}};
   j["train_clf_seconds"] = times.train_clf_seconds;
@@ -380,20 +484,22 @@ Metrics Workbench::evaluate(Trainer& mlp, const DeviceFeatures& f, const std::ve
   return m;
 }
 
-void Workbench::write_reconstructions(Trainer& ae) {
+void Workbench::write_reconstructions(Trainer& ae, const std::string& suffix) {
   int n = int(std::min<size_t>({split.test.size(), size_t(16), size_t(ae.max_batch())}));
   if (n == 0) return;
   size_t per = data.shape.per_sample();
   std::vector<float> inputs(size_t(n) * per);
-  for (int i = 0; i < n; ++i)
-    std::copy_n(data.image(split.test[i]), per, inputs.data() + size_t(i) * per);
+  const DeviceImages& src = ae_input(suffix);
   Buffer<float> x(*be, inputs.size()), s(*be, inputs.size());
-  be->upload(x.data(), inputs.data(), inputs.size() * sizeof(float));
+  for (int i = 0; i < n; ++i)
+    be->copy(x.data() + size_t(i) * per, src.images.data() + size_t(split.test[i]) * per,
+             per * sizeof(float));
+  be->download(inputs.data(), x.data(), x.bytes());
   const float* z = ae.forward(n, x.data(), false);
   be->sigmoid_forward(inputs.size(), z, s.data());
   std::vector<float> recon(inputs.size());
   be->download(recon.data(), s.data(), s.bytes());
-  write_image_grid_png(path("recon_grid.png"), inputs.data(), recon.data(), n, data.shape.h,
+  write_image_grid_png(path("recon_grid" + suffix + ".png"), inputs.data(), recon.data(), n, data.shape.h,
                        data.shape.w, 2);
 }
 

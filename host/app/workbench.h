@@ -59,27 +59,50 @@ class Workbench {
   DcaeConfig dcae_config() const;
   MlpConfig mlp_config(int inputs, int classes) const;
 
+  // The autoencoders: "" learns the images, "_grad" their gradient magnitudes (hybrid method).
+  // Their artefacts carry the suffix: dcae<suffix>.ckpt, ae<suffix>_log.csv, loss_curve<suffix>.png,
+  // recon_grid<suffix>.png.
+  std::unique_ptr<DeviceImages> grad_data;  // uploaded on first use
+  DeviceImages& ae_input(const std::string& suffix);
+
   // Steps. Each writes its artefacts into the run folder.
-  // dcae.ckpt (after every epoch; the last 3 kept), ae_log.csv, plots. With resume, continues
-  // from dcae.ckpt where it stopped. Throws Stopped when interrupted (SIGINT/SIGTERM or
+  // Trains the DCAE on split.train; checkpoints after every epoch (the last 3 kept). With resume,
+  // continues from its checkpoint. Throws Stopped when interrupted (SIGINT/SIGTERM or
   // --stop-after-steps) after saving a checkpoint.
-  std::unique_ptr<Trainer> train_ae(bool resume);
-  std::unique_ptr<Trainer> load_ae();                   // from dcae.ckpt
-  DeviceFeatures extract(Trainer& ae, bool save);       // features.npy, labels.npy, split.npy
+  std::unique_ptr<Trainer> train_ae(bool resume, const std::string& suffix = "");
+  std::unique_ptr<Trainer> load_ae(const std::string& suffix = "");
+  DeviceFeatures extract(Trainer& ae, const DeviceImages& images);
+  // The features of the configured method (dcae, or hybrid: both latents side by side), from
+  // trained autoencoders (train = false: loaded from their checkpoints).
+  DeviceFeatures method_features(bool train);
+  void save_features(const DeviceFeatures& f);          // features.npy, labels.npy, split.npy
   // Fits the feature scaler on the training rows and standardises f in place, then trains:
   // mlp.ckpt (with the scaler), clf_log.csv.
   std::unique_ptr<Trainer> train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels,
                                      const std::vector<int>& train);
+  // The supervised baseline: the same encoder and MLP trained end to end with labels on the
+  // images (augmented like the DCAE): supervised.ckpt, clf_log.csv.
+  std::unique_ptr<Trainer> train_supervised(const std::vector<int>& train);
+  // The whole configured method (--method) on split.train, evaluated on split.test.
+  Metrics run_method(bool save_features);
   FeatureScaler scaler;  // of the classifier trained or loaded
   void standardize(DeviceFeatures& f) { apply_feature_scaler(*be, scaler, f); }
   std::unique_ptr<Trainer> load_clf(int inputs, int classes);  // also loads `scaler`
-  Metrics evaluate(Trainer& mlp, const DeviceFeatures& f, const std::vector<int>& rows,
-                   const std::vector<int32_t>& truth);   // metrics.json, confusion.png
-  void write_reconstructions(Trainer& ae);              // recon_grid.png
+  // metrics.json (with the group-level vote when the data has groups), confusion.png.
+  Metrics evaluate(Trainer& mlp, const SampleSet& f, const std::vector<int>& rows,
+                   const std::vector<int32_t>& truth);
+  std::optional<Metrics> group_metrics;  // of the last evaluate(), when groups are known
+  void write_reconstructions(Trainer& ae, const std::string& suffix);
   std::vector<std::string> class_names;
 
  private:
+  void hold_out_validation(const std::vector<int>& train, std::vector<int>& fit,
+                           std::vector<int>& val) const;
+  std::unique_ptr<Trainer> fit_classifier(Network net, const std::string& describe,
+                                          const SampleSet& x, const Buffer<int32_t>& labels,
+                                          const std::vector<int>& train);
   size_t latent_end_ = 0;
+  int best_epoch_ = 0;
 };
 
 std::unique_ptr<Backend> open_backend(const Options& opt);

@@ -1,5 +1,6 @@
-// Convolution ops of the CPU backend (im2col + sgemm per image; see conv_engine.h), and the
-// geometry check shared with the transposed convolution.
+// Convolution ops of the CPU backend: stride-1 convolutions on the shifted GEMM (conv_shifted.cpp),
+// the rest by im2col + sgemm per image (conv_engine.h); and the geometry check shared with the
+// transposed convolution.
 #include "cpu/cpu_backend.h"
 #include "hep2/core/error.h"
 
@@ -24,18 +25,28 @@ void check_conv_geom(const ConvGeom& g, const char* op, bool transposed) {
 void CpuBackend::conv2d_forward(const ConvGeom& g, const float* x, const float* w, const float* b,
                                 Act act, float* y) {
   check_conv_geom(g, "conv2d_forward", false);
-  batch_view_forward(conv_view(g), g.n, w, x, b, act, y);
+  if (shifted_conv_fits(g))
+    shifted_conv_forward(g, x, w, b, act, y);
+  else
+    batch_view_forward(conv_view(g), g.n, w, x, b, act, y);
 }
 
 void CpuBackend::conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w,
                                       float* dx) {
   check_conv_geom(g, "conv2d_backward_data", false);
-  batch_view_adjoint(conv_view(g), g.n, w, dy, nullptr, Act::None, dx);
+  if (shifted_conv_data_fits(g))
+    shifted_conv_backward_data(g, dy, w, dx);
+  else
+    batch_view_adjoint(conv_view(g), g.n, w, dy, nullptr, Act::None, dx);
 }
 
 void CpuBackend::conv2d_backward_filter(const ConvGeom& g, const float* x, const float* dy,
                                         float* dw, float* db) {
   check_conv_geom(g, "conv2d_backward_filter", false);
+  if (shifted_conv_fits(g)) {
+    shifted_conv_backward_filter(g, x, dy, dw, db);
+    return;
+  }
   const ConvView v = conv_view(g);
   batch_view_weight_grad(v, g.n, x, dy, dw, dy, g.c_out, v.col.out_plane(), db);
 }

@@ -1,6 +1,8 @@
-// Batch drivers of the conv view: images are split into one contiguous range per worker, each
-// worker runs the per-image kernels with its own column band, and weight gradients are summed
-// from per-worker partials in worker order, so a given thread count always gives the same bits.
+// Batch drivers of the conv view and of the shifted GEMM's weight gradients: images are split into
+// one contiguous range per worker, each worker runs the per-image kernels with its own scratch,
+// and weight gradients are summed from per-worker partials in worker order, so a given thread
+// count always gives the same bits.
+#include <algorithm>
 #include <cstring>
 
 #include "cpu/cpu_backend.h"
@@ -73,6 +75,81 @@ void CpuBackend::batch_view_weight_grad(const ConvView& v, int n, const float* x
     for (int c = 0; c < bias_channels; ++c) {
       double s = 0.0;
       for (int p = 0; p < workers; ++p) s += sum_scratch(p)[c];
+      db[c] = float(s);
+    }
+}
+
+namespace {
+// Below this many channels run_gather's 16 lanes would be mostly padding: run_dot instead.
+constexpr int kMinLaneChannels = 8;
+}  // namespace
+
+void CpuBackend::batch_gather_grad(int n, const GatherProduct& gp, int channels,
+                                   size_t source_floats, bool sums_from_lanes, int bias_channels,
+                                   const std::function<const float*(int, size_t)>& prepare,
+                                   float* dw, float* db) {
+  const bool dot = channels < kMinLaneChannels;
+  const int lanes = padded_lanes(channels);
+  const size_t pixels = size_t(gp.oh) * gp.ow;
+  const int workers = batch_workers(n);
+  for (int t = 0; t < workers; ++t) {
+    WorkerScratch& s = scratch_[size_t(t)];
+    s.source.reserve<float>(source_floats);
+    s.lanes.reserve<float>(dot ? 0 : size_t(lanes) * pixels);
+    if (dot)
+      s.grad.reserve<double>(size_t(gp.k) * channels);
+    else
+      s.grad.reserve<float>(size_t(gp.k) * lanes);
+    s.sums.reserve<double>(size_t(bias_channels));
+  }
+  run_workers(workers, [&](int t) {
+    const Range r = split(size_t(n), workers, t);
+    double* sums = sum_scratch(t);
+    std::fill(sums, sums + bias_channels, 0.0);
+    if (dot) std::fill(scratch_[size_t(t)].grad.as<double>(),
+                       scratch_[size_t(t)].grad.as<double>() + size_t(gp.k) * channels, 0.0);
+    for (size_t i = r.begin; i < r.end; ++i) {
+      const float* lane_src = prepare(t, i);
+      const bool lane_sums = db && sums_from_lanes;
+      if (dot) {
+        run_dot(gp, source_scratch(t), lane_src, ptrdiff_t(pixels), channels,
+                scratch_[size_t(t)].grad.as<double>());
+        if (lane_sums)
+          for (int c = 0; c < channels; ++c) {
+            const float* plane = lane_src + size_t(c) * pixels;
+            double s = 0.0;
+#pragma omp simd reduction(+ : s)
+            for (size_t j = 0; j < pixels; ++j) s += double(plane[j]);
+            sums[c] += s;
+          }
+      } else {
+        pack_lanes(channels, int(pixels), lane_src, ptrdiff_t(pixels), lanes_scratch(t),
+                   lane_sums ? sums : nullptr);
+        run_gather(gp, source_scratch(t), lanes_scratch(t), lanes, grad_scratch(t), i == r.begin);
+      }
+    }
+  });
+  // dw[j][k] = sum over workers, in worker order, of G[k][j].
+  const size_t count = size_t(channels) * gp.k;
+  run_ranges(elementwise_workers(count), size_t(channels), [&](size_t begin, size_t end) {
+    for (size_t j = begin; j < end; ++j)
+      for (int k = 0; k < gp.k; ++k) {
+        if (dot) {
+          double s = 0.0;
+          for (int t = 0; t < workers; ++t)
+            s += scratch_[size_t(t)].grad.as<double>()[size_t(k) * channels + j];
+          dw[j * gp.k + size_t(k)] = float(s);
+        } else {
+          float s = grad_scratch(0)[size_t(k) * lanes + j];
+          for (int t = 1; t < workers; ++t) s += grad_scratch(t)[size_t(k) * lanes + j];
+          dw[j * gp.k + size_t(k)] = s;
+        }
+      }
+  });
+  if (db)
+    for (int c = 0; c < bias_channels; ++c) {
+      double s = 0.0;
+      for (int t = 0; t < workers; ++t) s += sum_scratch(t)[c];
       db[c] = float(s);
     }
 }

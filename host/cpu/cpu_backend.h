@@ -4,11 +4,13 @@
 // Not thread-safe: one backend serves one caller thread (as a CUDA stream would).
 #pragma once
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "cpu/aligned_memory.h"
 #include "cpu/conv_engine.h"
+#include "cpu/shifted_gemm.h"
 #include "hep2/backend/backend.h"
 
 namespace hep2::cpu {
@@ -83,9 +85,11 @@ class CpuBackend final : public Backend {
 
  private:
   struct WorkerScratch {
-    GrowBuffer col;   // column bands (floats)
-    GrowBuffer grad;  // partial weight gradients (floats)
-    GrowBuffer sums;  // partial sums: bias gradients, losses (doubles)
+    GrowBuffer col;     // column bands (floats)
+    GrowBuffer grad;    // partial weight gradients (floats, or doubles on the run_dot path)
+    GrowBuffer sums;    // partial sums: bias gradients, losses (doubles)
+    GrowBuffer source;  // one image's zero-padded planes or phase split (shifted GEMM)
+    GrowBuffer lanes;   // one image's lane-blocked transpose (pack_lanes)
   };
 
   // Sizes the scratch of workers [0, workers) before a parallel region: growing may throw,
@@ -115,8 +119,45 @@ class CpuBackend final : public Backend {
                               const float* bias_src, int bias_channels, size_t bias_plane,
                               float* db);
 
+  // ---- the shifted-GEMM paths (conv_shifted.cpp, deconv_phases.cpp) ------------------------------
+  // Stride-1 convolutions of any kernel and padding (backward-data needs pad < kernel), and the
+  // 4x4 stride-2 pad-1 transposed convolution of the DCAE's decoder; other geometries take the
+  // im2col path above.
+  static bool shifted_conv_fits(const ConvGeom& g);
+  static bool shifted_conv_data_fits(const ConvGeom& g);
+  static bool phase_deconv_fits(const ConvGeom& g);
+  void shifted_conv_forward(const ConvGeom& g, const float* x, const float* w, const float* b,
+                            Act act, float* y);
+  void shifted_conv_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx);
+  void shifted_conv_backward_filter(const ConvGeom& g, const float* x, const float* dy, float* dw,
+                                    float* db);
+  void phase_deconv_forward(const ConvGeom& g, const float* x, const float* w, const float* b,
+                            Act act, float* y);
+  void phase_deconv_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx);
+  void phase_deconv_backward_filter(const ConvGeom& g, const float* x, const float* dy, float* dw,
+                                    float* db);
+
+  // A weight gradient summed over the batch by run_gather, or run_dot when `channels` is too few
+  // to fill its lanes (see shifted_gemm.h). Each worker takes a contiguous range of images;
+  // prepare(t, i) writes image i's broadcast source into source_scratch(t) (adding its channel
+  // sums into sum_scratch(t) when the bias sums come from it) and returns image i's lane planes
+  // (channels x gp.oh x gp.ow). dw[j][k] = sum of G[k][j]. db (bias_channels values, may be null) =
+  // the channel sums of the lane planes when sums_from_lanes, else those prepare() added.
+  void batch_gather_grad(int n, const GatherProduct& gp, int channels, size_t source_floats,
+                         bool sums_from_lanes, int bias_channels,
+                         const std::function<const float*(int, size_t)>& prepare, float* dw,
+                         float* db);
+
+  float* source_scratch(int t) const { return scratch_[size_t(t)].source.as<float>(); }
+  float* lanes_scratch(int t) const { return scratch_[size_t(t)].lanes.as<float>(); }
+  // Room for the weights packed into panels and their tap offsets, shared by all workers (filled
+  // on the calling thread before the workers start).
+  float* packed_weights(size_t floats) { return packed_.reserve<float>(floats); }
+  int32_t* tap_offsets(size_t count) { return offsets_.reserve<int32_t>(count); }
+
   int threads_ = 1;
   std::vector<WorkerScratch> scratch_;
+  GrowBuffer packed_, offsets_;
 };
 
 // Throws an Error naming `op` unless g describes a non-empty (transposed) convolution.

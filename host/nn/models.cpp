@@ -43,16 +43,35 @@ std::string DcaeConfig::describe() const {
   return os.str();
 }
 
-Dcae build_dcae(const DcaeConfig& cfg) {
-  cfg.validate();
-  Dcae m{cfg, Network(Shape4{1, cfg.in_channels, cfg.height, cfg.width}), 0};
+namespace {
+void add_mlp_layers(Network& net, const MlpConfig& cfg) {
+  int in = cfg.inputs;
+  for (size_t i = 0; i < cfg.hidden.size(); ++i) {
+    std::string s = "fc" + std::to_string(i + 1);
+    net.add(s, std::make_unique<Dense>(in, cfg.hidden[i], Act::Relu));
+    if (cfg.dropout > 0) net.add(s + ".drop", std::make_unique<Dropout>(cfg.dropout));
+    in = cfg.hidden[i];
+  }
+  net.add("fc" + std::to_string(cfg.hidden.size() + 1),
+          std::make_unique<Dense>(in, cfg.classes, Act::None));
+}
+
+void add_encoder_layers(Network& net, const DcaeConfig& cfg) {
   int c = cfg.in_channels;
   for (int i = 0; i < cfg.stages(); ++i) {
     std::string s = "enc" + std::to_string(i + 1);
-    m.net.add(s + ".conv", std::make_unique<Conv2d>(c, cfg.channels[i], 3, 1, Act::Relu));
-    m.net.add(s + ".pool", std::make_unique<MaxPool2>());
+    net.add(s + ".conv", std::make_unique<Conv2d>(c, cfg.channels[i], 3, 1, Act::Relu));
+    net.add(s + ".pool", std::make_unique<MaxPool2>());
     c = cfg.channels[i];
   }
+}
+}  // namespace
+
+Dcae build_dcae(const DcaeConfig& cfg) {
+  cfg.validate();
+  Dcae m{cfg, Network(Shape4{1, cfg.in_channels, cfg.height, cfg.width}), 0};
+  add_encoder_layers(m.net, cfg);
+  int c = cfg.channels.back();
   m.latent_end = m.net.layer_count();
   for (int i = cfg.stages() - 1; i >= 0; --i) {
     int out = i > 0 ? cfg.channels[i - 1] : cfg.in_channels;
@@ -86,18 +105,23 @@ std::string MlpConfig::describe() const {
   return os.str();
 }
 
+
 Network build_mlp(const MlpConfig& cfg) {
   cfg.validate();
   Network net(Shape4{1, cfg.inputs, 1, 1});
-  int in = cfg.inputs;
-  for (size_t i = 0; i < cfg.hidden.size(); ++i) {
-    std::string s = "fc" + std::to_string(i + 1);
-    net.add(s, std::make_unique<Dense>(in, cfg.hidden[i], Act::Relu));
-    if (cfg.dropout > 0) net.add(s + ".drop", std::make_unique<Dropout>(cfg.dropout));
-    in = cfg.hidden[i];
-  }
-  net.add("fc" + std::to_string(cfg.hidden.size() + 1),
-          std::make_unique<Dense>(in, cfg.classes, Act::None));
+  add_mlp_layers(net, cfg);
+  return net;
+}
+
+Network build_supervised(const DcaeConfig& encoder, const MlpConfig& mlp) {
+  encoder.validate();
+  mlp.validate();
+  if (size_t(mlp.inputs) != encoder.feature_size())
+    fail("the supervised network's MLP takes ", mlp.inputs, " inputs but the encoder gives ",
+         encoder.feature_size());
+  Network net(Shape4{1, encoder.in_channels, encoder.height, encoder.width});
+  add_encoder_layers(net, encoder);
+  add_mlp_layers(net, mlp);
   return net;
 }
 

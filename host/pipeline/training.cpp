@@ -25,6 +25,15 @@ void shuffle(std::vector<int32_t>& v, Rng& rng) {
 
 std::vector<int32_t> as_i32(const std::vector<int>& v) { return {v.begin(), v.end()}; }
 
+// A non-finite loss ends training before anything of the diverged state is checkpointed, so the
+// last checkpoint written holds the last finite parameters.
+[[noreturn]] void diverged(double loss, int epoch) {
+  fail("the autoencoder's loss became ", std::isnan(loss) ? "NaN" : loss > 0 ? "+Inf" : "-Inf",
+       " in epoch ", epoch, "; training stopped without saving this epoch (the last checkpoint, if "
+       "any, holds the last finite state); lower the learning rate (--lr) or check the input data "
+       "for NaN/Inf values");
+}
+
 void check_rows(const std::vector<int>& rows, size_t n, const char* what) {
   for (int r : rows)
     if (r < 0 || size_t(r) >= n) fail(what, ": index ", r, " is outside the dataset of ", n);
@@ -135,6 +144,8 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
         state.epoch_losses.resize(state.step);
         be.download(state.epoch_losses.data() + first, step_loss.data() + first,
                     (state.step - first) * sizeof(float));
+        for (size_t k = first; k < state.step; ++k)
+          if (!std::isfinite(state.epoch_losses[k])) diverged(state.epoch_losses[k], epoch);
         state.epoch = epoch;
         if (control.checkpoint) control.checkpoint(state);
         res.stopped = true;
@@ -155,9 +166,7 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
     st.seconds = seconds_since(t0);
     st.images_per_s = double((steps - first) * batch) / std::max(st.seconds, 1e-9);
     res.epochs.push_back(st);
-    if (!std::isfinite(st.loss))
-      fail("the autoencoder's loss became ", st.loss, " in epoch ", epoch,
-           "; lower the learning rate (--lr) or check the input data for NaN/Inf values");
+    if (!std::isfinite(st.loss)) diverged(st.loss, epoch);
     bool stalled = res.epochs.size() >= 2 &&
                    res.epochs[res.epochs.size() - 2].loss - st.loss < 0.01 * st.loss;
     if (size_t(epoch) * steps >= opt.collapse_min_steps && stalled &&
@@ -260,7 +269,7 @@ void apply_feature_scaler(Backend& be, const FeatureScaler& s, DeviceFeatures& f
 
 // ---- classifier ----------------------------------------------------------------------------------
 
-std::vector<float> predict_probabilities(Trainer& mlp, const DeviceFeatures& features,
+std::vector<float> predict_probabilities(Trainer& mlp, const SampleSet& features,
                                          const std::vector<int>& rows) {
   Backend& be = mlp.backend();
   check_rows(rows, size_t(features.count), "predict");
@@ -272,13 +281,12 @@ std::vector<float> predict_probabilities(Trainer& mlp, const DeviceFeatures& fea
   std::vector<int32_t> idx = as_i32(rows);
   Buffer<int32_t> order(be, idx.size());
   be.upload(order.data(), idx.data(), idx.size() * sizeof(int32_t));
-  Buffer<float> xb(be, size_t(batch) * features.dim);
+  const Shape4 sample = features.sample;
+  Buffer<float> xb(be, size_t(batch) * sample.per_sample());
   Buffer<float> out(be, probs.size());
-  Shape4 sample{1, features.dim, 1, 1};
   for (size_t start = 0; start < rows.size(); start += batch) {
     int nb = int(std::min<size_t>(batch, rows.size() - start));
-    be.gather_batch(sample, features.values.data(), order.data() + start, nb, AugmentSpec{},
-                    xb.data());
+    be.gather_batch(sample, features.data, order.data() + start, nb, AugmentSpec{}, xb.data());
     const float* z = mlp.forward(nb, xb.data(), false);
     be.softmax(nb, classes, z, out.data() + start * classes);
   }
@@ -295,7 +303,7 @@ std::vector<int32_t> argmax_rows(const std::vector<float>& probs, int classes) {
   return out;
 }
 
-ClfTrainResult train_classifier(Trainer& mlp, const DeviceFeatures& features,
+ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
                                 const Buffer<int32_t>& labels, const std::vector<int>& train,
                                 const std::vector<int>& validation, const ClfTrainOptions& opt,
                                 const ProgressFn& progress) {
@@ -307,13 +315,13 @@ ClfTrainResult train_classifier(Trainer& mlp, const DeviceFeatures& features,
   const int classes = mlp.net().output_shape(mlp.net().layer_count() - 1, 1).c;
   const size_t steps = (train.size() + batch - 1) / batch;
   Buffer<int32_t> order(be, train.size());
-  Buffer<float> xb(be, size_t(batch) * features.dim);
+  const Shape4 sample = features.sample;
+  Buffer<float> xb(be, size_t(batch) * sample.per_sample());
   Buffer<int32_t> yb(be, batch);
   Buffer<float> step_loss(be, steps);
   std::vector<float> losses(steps);
   std::vector<int32_t> perm = as_i32(train);
   Rng rng(opt.seed, 0xc1f);
-  Shape4 sample{1, features.dim, 1, 1};
 
   std::vector<int32_t> val_truth(validation.size());
   if (!validation.empty()) {
@@ -334,8 +342,8 @@ ClfTrainResult train_classifier(Trainer& mlp, const DeviceFeatures& features,
     for (size_t s = 0; s < steps; ++s) {
       size_t start = s * batch;
       int nb = int(std::min<size_t>(batch, train.size() - start));
-      be.gather_batch(sample, features.values.data(), order.data() + start, nb, AugmentSpec{},
-                      xb.data());
+      AugmentSpec aug{features.augment, opt.seed, (uint64_t(epoch) << 32) + s};
+      be.gather_batch(sample, features.data, order.data() + start, nb, aug, xb.data());
       be.gather_labels(labels.data(), order.data() + start, nb, yb.data());
       uint64_t seed = hash_u32(opt.seed, (uint64_t(epoch) << 32) + s);
       mlp.clf_step(nb, xb.data(), yb.data(), seed, 1.f, step_loss.data() + s);

@@ -49,4 +49,8 @@ struct MlpConfig {
 };
 Network build_mlp(const MlpConfig& cfg);
 
+// The supervised baseline: the DCAE's encoder followed by the MLP, one network trained end to end
+// with labels (mlp.inputs must equal the encoder's feature size).
+Network build_supervised(const DcaeConfig& encoder, const MlpConfig& mlp);
+
 }  // namespace hep2

@@ -122,13 +122,28 @@ struct ClfTrainResult {
   int best_epoch = 0;
   double seconds = 0;
 };
-ClfTrainResult train_classifier(Trainer& mlp, const DeviceFeatures& features,
+// What a classifier reads, one sample per row: DCAE features (dim x 1 x 1) or, for the supervised
+// baseline, images (c x h x w, optionally augmented during training).
+struct SampleSet {
+  const float* data = nullptr;
+  Shape4 sample;  // n = 1
+  int count = 0;
+  bool augment = false;  // random rotations/flips during training (square images only)
+};
+inline SampleSet samples_of(const DeviceFeatures& f) {
+  return {f.values.data(), Shape4{1, f.dim, 1, 1}, f.count, false};
+}
+inline SampleSet samples_of(const DeviceImages& d, bool augment) {
+  return {d.images.data(), Shape4{1, d.shape.c, d.shape.h, d.shape.w}, d.shape.n, augment};
+}
+
+ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
                                 const Buffer<int32_t>& labels, const std::vector<int>& train,
                                 const std::vector<int>& validation, const ClfTrainOptions& opt,
                                 const ProgressFn& progress = {});
 
 // Class probabilities (rows of `classes`) for the given feature rows.
-std::vector<float> predict_probabilities(Trainer& mlp, const DeviceFeatures& features,
+std::vector<float> predict_probabilities(Trainer& mlp, const SampleSet& features,
                                          const std::vector<int>& rows);
 // argmax of each row of probabilities.
 std::vector<int32_t> argmax_rows(const std::vector<float>& probs, int classes);

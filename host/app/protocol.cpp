@@ -1,0 +1,127 @@
+// run_protocol: folds x seeds runs of the method and their summary.
+#include "protocol.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "hep2/core/error.h"
+#include "hep2/io/atomic_file.h"
+#include "workbench.h"
+
+namespace fs = std::filesystem;
+
+namespace hep2::app {
+namespace {
+
+struct Summary {
+  std::vector<double> v;
+  double mean() const {
+    double s = 0;
+    for (double x : v) s += x;
+    return v.empty() ? 0 : s / double(v.size());
+  }
+  double std() const {  // sample standard deviation
+    if (v.size() < 2) return 0;
+    double m = mean(), s = 0;
+    for (double x : v) s += (x - m) * (x - m);
+    return std::sqrt(s / double(v.size() - 1));
+  }
+};
+
+}  // namespace
+
+void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& seeds,
+                  const std::string& dir) {
+  if (folds < 0 || folds == 1 || folds > 50) fail("option --folds: use 0 (the data's own split) or 2..50");
+  if (seeds.empty()) fail("option --seeds: give at least one seed");
+  auto t0 = std::chrono::steady_clock::now();
+  Workbench wb(opt, dir);
+  wb.command = "cv";
+  wb.load_data();
+  wb.save_config();
+  wb.upload_data();
+  bool own_split = false;
+  for (const std::string& s : wb.data.splits) own_split |= !s.empty();
+  if (folds == 0 && !own_split)
+    fail(opt.data.empty() ? std::string("the synthetic data") : opt.data,
+         " has no split of its own: use --folds k for k-fold cross-validation");
+
+  Summary acc, mca, gacc, gmca;
+  nlohmann::json runs = nlohmann::json::array();
+  for (uint64_t seed : seeds) {
+    wb.opt.seed = seed;
+    std::vector<SplitIndices> splits;
+    if (folds == 0) {
+      splits.push_back(split_dataset(wb.data, opt.test_fraction, seed));
+    } else {
+      std::vector<std::vector<int>> f = stratified_folds(wb.data, folds, seed);
+      for (int k = 0; k < folds; ++k) splits.push_back(fold_split(f, k));
+    }
+    for (size_t k = 0; k < splits.size(); ++k) {
+      wb.split = splits[k];
+      wb.run_dir = dir + "/seed-" + std::to_string(seed) +
+                   (folds ? "/fold-" + std::to_string(k + 1) : std::string("/split"));
+      fs::create_directories(wb.run_dir);
+      std::fprintf(stderr, "== seed %llu, %s %zu/%zu: %zu train, %zu test cells\n",
+                   (unsigned long long)seed, folds ? "fold" : "split", k + 1, splits.size(),
+                   wb.split.train.size(), wb.split.test.size());
+      Metrics m = wb.run_method(false);
+      acc.v.push_back(m.accuracy);
+      mca.v.push_back(m.mca);
+      nlohmann::json r = {{"seed", seed}, {"fold", k + 1}, {"accuracy", m.accuracy},
+                          {"mca", m.mca}, {"test_cells", m.count}, {"folder", wb.run_dir}};
+      if (wb.group_metrics) {
+        gacc.v.push_back(wb.group_metrics->accuracy);
+        gmca.v.push_back(wb.group_metrics->mca);
+        r["group_accuracy"] = wb.group_metrics->accuracy;
+        r["group_mca"] = wb.group_metrics->mca;
+      }
+      runs.push_back(r);
+      std::fprintf(stderr, "   accuracy %.2f%%, MCA %.2f%%\n", 100 * m.accuracy, 100 * m.mca);
+    }
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto pm = [](const Summary& s) {
+    return nlohmann::json{{"mean", s.mean()}, {"std", s.std()}, {"n", s.v.size()}};
+  };
+  nlohmann::json j = {{"protocol", folds ? std::to_string(folds) + "-fold cross-validation"
+                                         : std::string("the data's own train/test split")},
+                      {"grouped", !wb.data.groups.empty() && !wb.data.groups[0].empty()},
+                      {"seeds", seeds},
+                      {"settings", opt.to_json()},
+                      {"accuracy", pm(acc)},
+                      {"mca", pm(mca)},
+                      {"runs", runs},
+                      {"seconds", seconds},
+                      {"backend", wb.be->name()}};
+  if (!gacc.v.empty()) {
+    j["group_accuracy"] = pm(gacc);
+    j["group_mca"] = pm(gmca);
+  }
+  write_file_atomic(dir + "/protocol.json", j.dump(2) + "\n");
+
+  std::printf("\nhep2 protocol: %s, method %s, %zu seed(s), %zu run(s)\n",
+              j["protocol"].get<std::string>().c_str(), opt.method.c_str(), seeds.size(),
+              acc.v.size());
+  std::printf("data: %s (%zu cells, %zu classes)\n",
+              opt.data.empty() ? "synthetic" : opt.data.c_str(), wb.data.size(),
+              wb.class_names.size());
+  std::printf("settings: size %d, decoder %s, AE %d epochs lr %g batch %d%s, MLP <= %d epochs lr %g "
+              "dropout %g wd %g\n",
+              opt.size, opt.decoder.c_str(), opt.epochs, opt.lr, opt.batch,
+              opt.no_augment ? "" : " augmented", opt.clf_epochs, opt.clf_lr, opt.dropout,
+              opt.weight_decay);
+  std::printf("%-22s %10s %10s\n", "", "mean %", "std %");
+  std::printf("%-22s %10.2f %10.2f\n", "cell accuracy", 100 * acc.mean(), 100 * acc.std());
+  std::printf("%-22s %10.2f %10.2f\n", "cell MCA", 100 * mca.mean(), 100 * mca.std());
+  if (!gacc.v.empty()) {
+    std::printf("%-22s %10.2f %10.2f\n", "specimen accuracy", 100 * gacc.mean(), 100 * gacc.std());
+    std::printf("%-22s %10.2f %10.2f\n", "specimen MCA", 100 * gmca.mean(), 100 * gmca.std());
+  }
+  std::printf("time: %.0f s on %s; details in %s/protocol.json\n", seconds, wb.be->name().c_str(),
+              dir.c_str());
+}
+
+}  // namespace hep2::app
