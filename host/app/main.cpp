@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
       "features (DCAE latent -> MLP), on the CPU or an NVIDIA GPU.\n"
       "Start with `hep2 run` (embedded synthetic cells) or `hep2 run --data manifest.csv`."};
   app.require_subcommand(1);
+  // A later flag overrides an earlier one (tools/accuracy.sh puts its preset first).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.set_version_flag("--version", HEP2_VERSION);
   hep2::app::register_commands(app);
   std::signal(SIGINT, on_stop_signal);
