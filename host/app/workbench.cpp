@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 
 #include "hep2/core/error.h"
@@ -97,8 +98,12 @@ void Workbench::load_data() {
     CellList list = open_cell_list(opt.data);
     if (!opt.classes.empty()) list = keep_classes(list, opt.classes);
     std::fprintf(stderr, "loading %zu cells from %s\n", list.cells.size(), opt.data.c_str());
-    data = load_dataset(list, pp, [this](size_t done, size_t total) {
-      progress(TrainProgress{"load", 1, 1, done, total, std::nan(""), 0, 0});
+    auto t0 = std::chrono::steady_clock::now();
+    data = load_dataset(list, pp, [this, t0](size_t done, size_t total) {
+      double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      double ips = double(done) / std::max(el, 1e-9);
+      progress(TrainProgress{"load", 1, 1, done, total, std::nan(""), ips,
+                             double(total - done) / std::max(ips, 1e-9)});
     });
     progress.finish();
   }
