@@ -30,14 +30,14 @@ struct Options {
   // autoencoder training
   int epochs = 15;
   int batch = 64;
-  float lr = 3e-4f;
+  double lr = 3e-4;
   bool no_augment = false;
   // classifier
   int clf_epochs = 60;
   int clf_batch = 64;
-  float clf_lr = 1e-3f;
-  float dropout = 0.f;
-  float weight_decay = 0.f;
+  double clf_lr = 1e-3;
+  double dropout = 0.0;
+  double weight_decay = 0.0;
   int patience = 10;
   double val_fraction = 0.1;  // of the training cells, for early stopping
   // system

@@ -77,7 +77,7 @@ MlpConfig Workbench::mlp_config(int inputs, int classes) const {
   MlpConfig c;
   c.inputs = inputs;
   c.classes = classes;
-  c.dropout = opt.dropout;
+  c.dropout = float(opt.dropout);
   c.validate();
   return c;
 }
@@ -126,10 +126,10 @@ nlohmann::json dcae_json(const DcaeConfig& c) {
           {"channels", c.channels}, {"decoder", decoder_name(c.decoder)}};
 }
 
-OptimizerConfig adam(float lr, float wd) {
+OptimizerConfig adam(double lr, double wd) {
   OptimizerConfig o;
-  o.lr = lr;
-  o.weight_decay = wd;
+  o.lr = float(lr);
+  o.weight_decay = float(wd);
   return o;
 }
 
