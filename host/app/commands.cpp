@@ -63,9 +63,12 @@ void print_summary(Workbench& wb, const Metrics& m, double seconds) {
   std::printf("\nhep2 %s on %s: accuracy %.2f%%, mean class accuracy %.2f%% on %zu test cells\n",
               wb.opt.data.empty() ? "(synthetic cells)" : wb.opt.data.c_str(), wb.be->name().c_str(),
               100 * m.accuracy, 100 * m.mca, m.count);
-  std::printf("throughput: DCAE training %.0f images/s, feature extraction %.0f images/s; "
-              "total %.1f s\n",
-              wb.times.train_ae_images_per_s, wb.times.extract_images_per_s, seconds);
+  if (wb.times.train_ae_images_per_s > 0)
+    std::printf("throughput: DCAE training %.0f images/s, feature extraction %.0f images/s; "
+                "total %.1f s\n",
+                wb.times.train_ae_images_per_s, wb.times.extract_images_per_s, seconds);
+  else
+    std::printf("total %.1f s\n", seconds);
   std::printf("run folder: %s (metrics.json, confusion.png, recon_grid.png, loss_curve.png, "
               "features.npy, labels.npy)\n", wb.run_dir.c_str());
 }
