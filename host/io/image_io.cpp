@@ -37,7 +37,15 @@ void require_readable_file(const std::string& path, const char* what) {
 cv::Mat decode(const std::string& path, const char* what) {
   require_readable_file(path, what);
   // IMREAD_UNCHANGED keeps 16-bit and float depths and the alpha channel; colour stays BGR.
-  cv::Mat image = cv::imread(path, cv::IMREAD_UNCHANGED);
+  cv::Mat image;
+  try {
+    image = cv::imread(path, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    // imread throws (rather than returning empty) e.g. when a corrupt header claims a size over
+    // OpenCV's limits; found by fuzzing (tests/fuzz/fuzz_image.cpp).
+    fail("cannot decode ", what, " '", path, "': OpenCV refused it (", e.err, "); the file is corrupt ",
+         "or not an image it can read (supported: PNG, TIFF, BMP, JPEG); re-export or remove it");
+  }
   if (image.empty())
     fail("cannot decode ", what, " '", path, "': it is not an image OpenCV can read, or it is ",
          "corrupt or truncated (supported: PNG, TIFF, BMP, JPEG); re-export or remove it");

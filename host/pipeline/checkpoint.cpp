@@ -69,7 +69,9 @@ Checkpoint load_checkpoint(const std::string& path) {
   get(count);
   if (count > (s.size() - at) / sizeof(float)) bad("truncated parameters");
   c.values.resize(count);
-  std::memcpy(c.values.data(), s.data() + at, count * sizeof(float));
+  // memcpy from/to the null data() of an empty vector is undefined even for 0 bytes (UBSan,
+  // found by tests/fuzz/fuzz_checkpoint.cpp).
+  if (count) std::memcpy(c.values.data(), s.data() + at, count * sizeof(float));
   at += count * sizeof(float);
   uint64_t sum = 0;
   size_t body = at;
