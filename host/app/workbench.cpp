@@ -215,7 +215,12 @@ std::unique_ptr<Trainer> Workbench::train_ae(bool resume, const std::string& suf
     if (c.header.value("kind", "") != "dcae" || c.header.value("config", nlohmann::json()) != dcae_json(cfg))
       fail(file, ": was written for another model than config.json describes; cannot resume");
     restore_trainer(file, *ae, c);
-    state = state_from_json(c.header.at("train_state"));
+    try {
+      state = state_from_json(c.header.at("train_state"));
+    } catch (const nlohmann::json::exception& e) {
+      fail(file, ": the checkpoint's training state is not what hep2 writes (", e.what(),
+           "); start again without --resume");
+    }
     std::fprintf(stderr, "resuming the DCAE at epoch %d, step %zu\n", state.epoch, state.step);
   } else {
     ae->init(init_scheme(opt.init), opt.seed);
@@ -269,7 +274,7 @@ std::unique_ptr<Trainer> Workbench::train_ae(bool resume, const std::string& suf
   return ae;
 }
 
-std::unique_ptr<Trainer> Workbench::load_ae(const std::string& suffix) {
+std::unique_ptr<Trainer> Workbench::load_ae(const std::string& suffix) try {
   std::string file = path("dcae" + suffix + ".ckpt");
   if (!fs::exists(file)) fail(file, " does not exist: run `hep2 train-ae --out ", run_dir, "` first");
   Checkpoint c = load_checkpoint(file);
@@ -290,6 +295,9 @@ std::unique_ptr<Trainer> Workbench::load_ae(const std::string& suffix) {
   auto ae = std::make_unique<Trainer>(*be, std::move(m.net), opt.batch, adam(opt.lr, 0.f));
   restore_trainer(file, *ae, c);
   return ae;
+} catch (const nlohmann::json::exception& e) {
+  fail(path("dcae" + suffix + ".ckpt"), ": the checkpoint's header is not what hep2 writes (", e.what(),
+       "); retrain with `hep2 train-ae` / `hep2 train-clf`");
 }
 
 DeviceFeatures Workbench::extract(Trainer& ae, const DeviceImages& images) {
@@ -433,7 +441,7 @@ std::unique_ptr<Trainer> Workbench::train_supervised(const std::vector<int>& tra
   return clf;
 }
 
-std::unique_ptr<Trainer> Workbench::load_clf(int inputs, int classes) {
+std::unique_ptr<Trainer> Workbench::load_clf(int inputs, int classes) try {
   std::string file = path("mlp.ckpt");
   if (!fs::exists(file)) fail(file, " does not exist: run `hep2 train-clf --out ", run_dir, "` first");
   Checkpoint c = load_checkpoint(file);
@@ -457,6 +465,9 @@ std::unique_ptr<Trainer> Workbench::load_clf(int inputs, int classes) {
   auto mlp = std::make_unique<Trainer>(*be, build_mlp(cfg), opt.clf_batch, adam(opt.clf_lr, 0.f));
   restore_trainer(file, *mlp, c);
   return mlp;
+} catch (const nlohmann::json::exception& e) {
+  fail(path("mlp.ckpt"), ": the checkpoint's header is not what hep2 writes (", e.what(),
+       "); retrain with `hep2 train-ae` / `hep2 train-clf`");
 }
 
 Metrics Workbench::evaluate(Trainer& mlp, const SampleSet& f, const std::vector<int>& rows,
