@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -29,17 +30,26 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+// Median wall time and median process CPU time (all threads, seconds) of a phase. On a machine
+// shared with other work the wall time depends on the share of the cores the process gets; the
+// CPU time is the work it did.
+struct Timing {
+  double wall = 0, cpu = 0;
+};
+
 // Times `fn` (which must end with the backend synchronised) `repeats` times after `warmup` runs.
 template <class F>
-double median_seconds(int warmup, int repeats, F&& fn) {
+Timing median_timing(int warmup, int repeats, F&& fn) {
   for (int i = 0; i < warmup; ++i) fn();
-  std::vector<double> t;
+  std::vector<double> wall, cpu;
   for (int i = 0; i < repeats; ++i) {
     auto t0 = Clock::now();
+    std::clock_t c0 = std::clock();
     fn();
-    t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    cpu.push_back(double(std::clock() - c0) / CLOCKS_PER_SEC);
+    wall.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
   }
-  return median(t);
+  return {median(wall), median(cpu)};
 }
 
 // Per-layer timing through the network's hook: synchronises after each layer (only in this mode).
@@ -96,14 +106,15 @@ void run_bench(const BenchOptions& o) {
   Buffer<float> x(*be, host.size());
   be->upload(x.data(), host.data(), host.size() * sizeof(float));
 
-  double t_train = median_seconds(o.warmup, o.repeats, [&] {
+  const Timing train = median_timing(o.warmup, o.repeats, [&] {
     ae.ae_step(o.batch, x.data());
     be->sync();
   });
-  double t_extract = median_seconds(o.warmup, o.repeats, [&] {
+  const Timing extract = median_timing(o.warmup, o.repeats, [&] {
     ae.forward(o.batch, x.data(), false, 0, latent_end);
     be->sync();
   });
+  const double t_train = train.wall, t_extract = extract.wall;
 
   MlpConfig mc;
   mc.inputs = int(cfg.feature_size());
@@ -117,10 +128,11 @@ void run_bench(const BenchOptions& o) {
   Buffer<int32_t> fl(*be, lh.size());
   be->upload(fx.data(), fh.data(), fh.size() * sizeof(float));
   be->upload(fl.data(), lh.data(), lh.size() * sizeof(int32_t));
-  double t_mlp = median_seconds(o.warmup, o.repeats, [&] {
+  const Timing mlp_step = median_timing(o.warmup, o.repeats, [&] {
     mlp.clf_step(o.batch, fx.data(), fl.data(), 5);
     be->sync();
   });
+  const double t_mlp = mlp_step.wall;
 
   // A training step does the forward pass, the backward-data pass (all but the first layer) and
   // the backward-filter pass: three times the forward work, less the first layer's data gradient.
@@ -137,24 +149,27 @@ void run_bench(const BenchOptions& o) {
   j["decoder"] = o.decoder;
   j["repeats"] = o.repeats;
   j["train"] = {{"step_ms", 1e3 * t_train}, {"images_per_s", o.batch / t_train},
-                {"gflop_per_step", train_flops * 1e-9}, {"gflops", train_flops / t_train * 1e-9}};
-  j["extract"] = {{"batch_ms", 1e3 * t_extract}, {"images_per_s", o.batch / t_extract}};
+                {"gflop_per_step", train_flops * 1e-9}, {"gflops", train_flops / t_train * 1e-9},
+                {"cpu_ms", 1e3 * train.cpu}};
+  j["extract"] = {{"batch_ms", 1e3 * t_extract}, {"images_per_s", o.batch / t_extract},
+                  {"cpu_ms", 1e3 * extract.cpu}};
   double enc_flops = 0;
   for (size_t i = 0; i < latent_end; ++i) {
     Shape4 in = i ? net.output_shape(i - 1, o.batch) : net.input_shape(o.batch);
     enc_flops += net.layer(i).forward_flops(in);
   }
   j["extract"]["gflops"] = enc_flops / t_extract * 1e-9;
-  j["mlp"] = {{"step_ms", 1e3 * t_mlp}};
+  j["mlp"] = {{"step_ms", 1e3 * t_mlp}, {"cpu_ms", 1e3 * mlp_step.cpu}};
   j["memory_bytes"] = {{"dcae", ae.device_bytes()}, {"mlp", mlp.device_bytes()}};
 
   std::printf("hep2 bench on %s, batch %d, %dx%d, decoder %s (median of %d after %d warm-up)\n",
               be->name().c_str(), o.batch, o.size, o.size, o.decoder.c_str(), o.repeats, o.warmup);
-  std::printf("  DCAE training     %8.2f ms/step  %8.1f images/s  %6.1f GFLOP/s\n", 1e3 * t_train,
-              o.batch / t_train, train_flops / t_train * 1e-9);
-  std::printf("  feature extraction%8.2f ms/batch %8.1f images/s  %6.1f GFLOP/s\n", 1e3 * t_extract,
-              o.batch / t_extract, enc_flops / t_extract * 1e-9);
-  std::printf("  MLP step          %8.2f ms\n", 1e3 * t_mlp);
+  std::printf("  DCAE training     %8.2f ms/step  %8.1f images/s  %6.1f GFLOP/s  (cpu %.1f ms)\n",
+              1e3 * t_train, o.batch / t_train, train_flops / t_train * 1e-9, 1e3 * train.cpu);
+  std::printf("  feature extraction%8.2f ms/batch %8.1f images/s  %6.1f GFLOP/s  (cpu %.1f ms)\n",
+              1e3 * t_extract, o.batch / t_extract, enc_flops / t_extract * 1e-9,
+              1e3 * extract.cpu);
+  std::printf("  MLP step          %8.2f ms  (cpu %.1f ms)\n", 1e3 * t_mlp, 1e3 * mlp_step.cpu);
   std::printf("  memory: DCAE %.1f MiB, MLP %.1f MiB\n", ae.device_bytes() / 1048576.0,
               mlp.device_bytes() / 1048576.0);
 

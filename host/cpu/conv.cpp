@@ -1,6 +1,7 @@
-// Convolution ops of the CPU backend: stride-1 convolutions on the shifted GEMM (conv_shifted.cpp),
-// the rest by im2col + sgemm per image (conv_engine.h); and the geometry check shared with the
-// transposed convolution.
+// Convolution ops of the CPU backend: 3x3 layers with 16+ channels by Winograd F(2x2, 3x3)
+// (conv_winograd.cpp), other stride-1 convolutions on the shifted GEMM (conv_shifted.cpp), the rest
+// by im2col + sgemm per image (conv_engine.h); and the geometry check shared with the transposed
+// convolution.
 #include "cpu/cpu_backend.h"
 #include "hep2/core/error.h"
 
@@ -25,7 +26,9 @@ void check_conv_geom(const ConvGeom& g, const char* op, bool transposed) {
 void CpuBackend::conv2d_forward(const ConvGeom& g, const float* x, const float* w, const float* b,
                                 Act act, float* y) {
   check_conv_geom(g, "conv2d_forward", false);
-  if (shifted_conv_fits(g))
+  if (winograd_fits(g))
+    winograd_forward(g, x, w, b, act, y);
+  else if (shifted_conv_fits(g))
     shifted_conv_forward(g, x, w, b, act, y);
   else
     batch_view_forward(conv_view(g), g.n, w, x, b, act, y);
@@ -34,7 +37,9 @@ void CpuBackend::conv2d_forward(const ConvGeom& g, const float* x, const float* 
 void CpuBackend::conv2d_backward_data(const ConvGeom& g, const float* dy, const float* w,
                                       float* dx) {
   check_conv_geom(g, "conv2d_backward_data", false);
-  if (shifted_conv_data_fits(g))
+  if (winograd_fits(g))
+    winograd_backward_data(g, dy, w, dx);
+  else if (shifted_conv_data_fits(g))
     shifted_conv_backward_data(g, dy, w, dx);
   else
     batch_view_adjoint(conv_view(g), g.n, w, dy, nullptr, Act::None, dx);
@@ -43,10 +48,8 @@ void CpuBackend::conv2d_backward_data(const ConvGeom& g, const float* dy, const 
 void CpuBackend::conv2d_backward_filter(const ConvGeom& g, const float* x, const float* dy,
                                         float* dw, float* db) {
   check_conv_geom(g, "conv2d_backward_filter", false);
-  if (shifted_conv_fits(g)) {
-    shifted_conv_backward_filter(g, x, dy, dw, db);
-    return;
-  }
+  if (winograd_fits(g)) return winograd_backward_filter(g, x, dy, dw, db);
+  if (shifted_conv_fits(g)) return shifted_conv_backward_filter(g, x, dy, dw, db);
   const ConvView v = conv_view(g);
   batch_view_weight_grad(v, g.n, x, dy, dw, dy, g.c_out, v.col.out_plane(), db);
 }

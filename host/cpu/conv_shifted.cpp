@@ -32,14 +32,10 @@ void CpuBackend::shifted_conv_forward(const ConvGeom& g, const float* x, const f
   s.m = g.c_out, s.k = k, s.a = a, s.off = off, s.oh = oh, s.ow = ow, s.src_row = src.row();
   s.dst_ch = ptrdiff_t(oh) * ow, s.dst_row = ow, s.bias = b, s.act = act;
   const size_t in_size = g.input().per_sample(), out_size = g.conv_output().per_sample();
-  const int workers = batch_workers(g.n);
-  for (int t = 0; t < workers; ++t) scratch_[size_t(t)].source.reserve<float>(src.floats());
-  run_workers(workers, [&](int t) {
-    const Range r = split(size_t(g.n), workers, t);
-    for (size_t i = r.begin; i < r.end; ++i) {
-      pad_planes(src, x + i * in_size, source_scratch(t));
-      run_shifted(s, source_scratch(t), y + i * out_size);
-    }
+  reserve_sources(size_t(g.n), src.floats());
+  run_items(*pool_, threads_, size_t(g.n), [&](size_t i, int t) {
+    pad_planes(src, x + i * in_size, source_scratch(t));
+    run_shifted(s, source_scratch(t), y + i * out_size);
   });
 }
 
@@ -63,14 +59,10 @@ void CpuBackend::shifted_conv_backward_data(const ConvGeom& g, const float* dy, 
   s.m = g.c_in, s.k = k, s.a = a, s.off = off, s.oh = g.h, s.ow = g.w, s.src_row = src.row();
   s.dst_ch = ptrdiff_t(g.h) * g.w, s.dst_row = g.w;
   const size_t in_size = g.input().per_sample(), out_size = g.conv_output().per_sample();
-  const int workers = batch_workers(g.n);
-  for (int t = 0; t < workers; ++t) scratch_[size_t(t)].source.reserve<float>(src.floats());
-  run_workers(workers, [&](int t) {
-    const Range r = split(size_t(g.n), workers, t);
-    for (size_t i = r.begin; i < r.end; ++i) {
-      pad_planes(src, dy + i * out_size, source_scratch(t));
-      run_shifted(s, source_scratch(t), dx + i * in_size);
-    }
+  reserve_sources(size_t(g.n), src.floats());
+  run_items(*pool_, threads_, size_t(g.n), [&](size_t i, int t) {
+    pad_planes(src, dy + i * out_size, source_scratch(t));
+    run_shifted(s, source_scratch(t), dx + i * in_size);
   });
 }
 
@@ -87,7 +79,7 @@ void CpuBackend::shifted_conv_backward_filter(const ConvGeom& g, const float* x,
   const size_t in_size = g.input().per_sample(), out_size = g.conv_output().per_sample();
   batch_gather_grad(
       g.n, gp, g.c_out, src.floats(), true, g.c_out,
-      [&](int t, size_t i) {
+      [&](int t, size_t i, double*) {
         pad_planes(src, x + i * in_size, source_scratch(t));
         return dy + i * out_size;
       },

@@ -21,6 +21,7 @@ CpuBackend::CpuBackend(int threads) {
   if (threads < 0)
     fail("cpu backend: thread count ", threads, " is negative; use 0 for all cores or a count");
   threads_ = threads == 0 ? std::max(1, omp_get_max_threads()) : threads;
+  pool_ = std::make_unique<ThreadPool>(threads_);
   scratch_.resize(size_t(threads_));
   blas_use_one_thread();
 }
@@ -58,7 +59,7 @@ void CpuBackend::copy(void* dst, const void* src, size_t bytes) {
 
 void CpuBackend::fill(float* dst, size_t count, float value) {
   const int workers = elementwise_workers(count);
-  run_ranges(workers, count,
+  run_ranges(*pool_, workers, count,
              [&](size_t begin, size_t end) { std::fill(dst + begin, dst + end, value); });
 }
 

@@ -1,19 +1,30 @@
-// The CPU backend: hep2::Backend on the host, OpenMP over images (or rows, or element ranges) with
-// single-threaded sgemm inside each worker. Each worker owns grow-only scratch (column bands,
-// partial weight gradients, double partial sums) so steady-state calls allocate nothing.
+// The CPU backend: hep2::Backend on the host, its own thread pool (thread_pool.h) over images (or
+// rows, or element ranges) with single-threaded kernels inside each worker. Each worker owns
+// grow-only scratch (padded sources, column bands, partial weight gradients, double partial sums)
+// so steady-state calls allocate nothing.
 // Not thread-safe: one backend serves one caller thread (as a CUDA stream would).
 #pragma once
 #include <algorithm>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cpu/aligned_memory.h"
 #include "cpu/conv_engine.h"
 #include "cpu/shifted_gemm.h"
+#include "cpu/thread_pool.h"
 #include "hep2/backend/backend.h"
 
 namespace hep2::cpu {
+
+struct PhaseSplit;  // padded_source.h
+struct TileBlock;   // winograd.h
+
+// Chunks of a batch whose weight gradients are summed into separate partials (then added in chunk
+// order): enough for two or four threads to share out evenly when one of them is preempted, few
+// enough that adding the partials stays cheap.
+inline constexpr int kGradChunks = 8;
 
 class CpuBackend final : public Backend {
  public:
@@ -90,6 +101,7 @@ class CpuBackend final : public Backend {
     GrowBuffer sums;    // partial sums: bias gradients, losses (doubles)
     GrowBuffer source;  // one image's zero-padded planes or phase split (shifted GEMM)
     GrowBuffer lanes;   // one image's lane-blocked transpose (pack_lanes)
+    GrowBuffer wino_in, wino_out;  // a tile block's Winograd transforms (conv_winograd.cpp)
   };
 
   // Sizes the scratch of workers [0, workers) before a parallel region: growing may throw,
@@ -119,7 +131,7 @@ class CpuBackend final : public Backend {
                               const float* bias_src, int bias_channels, size_t bias_plane,
                               float* db);
 
-  // ---- the shifted-GEMM paths (conv_shifted.cpp, deconv_phases.cpp) ------------------------------
+  // ---- the shifted-GEMM paths (conv_shifted.cpp, deconv_phases.cpp) -----------------------------
   // Stride-1 convolutions of any kernel and padding (backward-data needs pad < kernel), and the
   // 4x4 stride-2 pad-1 transposed convolution of the DCAE's decoder; other geometries take the
   // im2col path above.
@@ -137,16 +149,52 @@ class CpuBackend final : public Backend {
   void phase_deconv_backward_filter(const ConvGeom& g, const float* x, const float* dy, float* dw,
                                     float* db);
 
+  // ---- Winograd F(2x2, 3x3) (conv_winograd.cpp): 3x3 stride-1 pad-1 convolutions of even size
+  // with at least 16 channels in and out ----------------------------------------------------------
+  static bool winograd_fits(const ConvGeom& g);
+  void winograd_forward(const ConvGeom& g, const float* x, const float* w, const float* b, Act act,
+                        float* y);
+  void winograd_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx);
+  void winograd_backward_filter(const ConvGeom& g, const float* x, const float* dy, float* dw,
+                                float* db);
+  // y (c_out planes of g.h x g.w) = act(conv3x3(x (c_in planes)) + b) with transformed, packed
+  // kernels u (16 positions x c_out x c_in): the forward pass and, with roles swapped,
+  // backward-data.
+  void winograd_product(const ConvGeom& g, int c_in, int c_out, const float* u, const float* x,
+                        const float* b, Act act, float* y);
+
+  // ---- Winograd F(2x2, 2x2) on the phases of the 4x4 stride-2 transposed convolution
+  // (deconv_winograd.cpp): even input sizes, at least 16 channels in and out ----------------------
+  static bool winograd_deconv_fits(const ConvGeom& g);
+  void winograd_deconv_forward(const ConvGeom& g, const float* x, const float* w, const float* b,
+                               Act act, float* y);
+  void winograd_deconv_backward_data(const ConvGeom& g, const float* dy, const float* w,
+                                     float* dx);
+  void winograd_deconv_backward_filter(const ConvGeom& g, const float* x, const float* dy,
+                                       float* dw, float* db);
+  // The transformed block of a phase split of dy (channel (phase, o)), shared by both backward
+  // passes.
+  void winograd_deconv_split_input(const ConvGeom& g, const PhaseSplit& sp, const float* split,
+                                   const TileBlock& blk, float* v, size_t ch);
+
   // A weight gradient summed over the batch by run_gather, or run_dot when `channels` is too few
-  // to fill its lanes (see shifted_gemm.h). Each worker takes a contiguous range of images;
-  // prepare(t, i) writes image i's broadcast source into source_scratch(t) (adding its channel
-  // sums into sum_scratch(t) when the bias sums come from it) and returns image i's lane planes
-  // (channels x gp.oh x gp.ow). dw[j][k] = sum of G[k][j]. db (bias_channels values, may be null) =
-  // the channel sums of the lane planes when sums_from_lanes, else those prepare() added.
+  // to fill its lanes (see shifted_gemm.h). The images are cut into a fixed number of chunks
+  // (depending on n only), each summed into its own partial, and the partials are added in chunk
+  // order: the bits do not depend on the thread count or on which thread took which chunk.
+  // prepare(t, i, sums) writes image i's broadcast source into source_scratch(t) (adding its
+  // channel sums into `sums` when the bias sums come from it; sums may be null) and returns image
+  // i's lane planes (channels x gp.oh x gp.ow). dw[j][k] = sum of G[k][j]; db (bias_channels
+  // values, may be null) = the channel sums of the lane planes when sums_from_lanes, else those
+  // prepare() added.
   void batch_gather_grad(int n, const GatherProduct& gp, int channels, size_t source_floats,
                          bool sums_from_lanes, int bias_channels,
-                         const std::function<const float*(int, size_t)>& prepare, float* dw,
-                         float* db);
+                         const std::function<const float*(int, size_t, double*)>& prepare,
+                         float* dw, float* db);
+  // parts[0, part) = the sum of the `chunks` partials parts[c part, (c + 1) part), added in chunk
+  // order (so the bits do not depend on which thread summed which chunk).
+  void sum_chunk_partials(float* parts, size_t part, int chunks);
+  // Sizes the per-thread source scratch of the first min(threads, items) threads.
+  void reserve_sources(size_t items, size_t floats);
 
   float* source_scratch(int t) const { return scratch_[size_t(t)].source.as<float>(); }
   float* lanes_scratch(int t) const { return scratch_[size_t(t)].lanes.as<float>(); }
@@ -156,8 +204,10 @@ class CpuBackend final : public Backend {
   int32_t* tap_offsets(size_t count) { return offsets_.reserve<int32_t>(count); }
 
   int threads_ = 1;
+  std::unique_ptr<ThreadPool> pool_;
   std::vector<WorkerScratch> scratch_;
   GrowBuffer packed_, offsets_;
+  GrowBuffer chunk_grads_, chunk_sums_;  // batch_gather_grad's per-chunk partials
 };
 
 // Throws an Error naming `op` unless g describes a non-empty (transposed) convolution.

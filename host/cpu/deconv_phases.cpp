@@ -1,6 +1,7 @@
 // The DCAE decoder's transposed convolution (4x4 kernel, stride 2, pad 1) on the shifted GEMM, by
-// output phase. Output pixel (2i + a, 2j + b) sees input row i + d through kernel row ky for the two
-// pairs (ky, d) of phase a: a = 0 -> (1, 0), (3, -1); a = 1 -> (0, +1), (2, 0) (columns alike).
+// output phase. Output pixel (2i + a, 2j + b) sees input row i + d through kernel row ky for the
+// two pairs (ky, d) of phase a: a = 0 -> (1, 0), (3, -1); a = 1 -> (0, +1), (2, 0) (columns
+// alike).
 // So each of the four phases is a stride-1 2x2 correlation of the padded input, and together
 // they do exactly the transposed convolution's multiply-adds: no zero taps, no col2im.
 //   forward      per phase (a, b): y[o][2i+a][2j+b] = act(b[o] + sum_{c,t,u} w[c][o][ky][kx] x..)
@@ -63,16 +64,12 @@ void CpuBackend::phase_deconv_forward(const ConvGeom& g, const float* x, const f
       sp.bias = b, sp.act = act;
     }
   const size_t in_size = g.input().per_sample(), out_size = g.deconv_output().per_sample();
-  const int workers = batch_workers(g.n);
-  for (int t = 0; t < workers; ++t) scratch_[size_t(t)].source.reserve<float>(src.floats());
-  run_workers(workers, [&](int t) {
-    const Range r = split(size_t(g.n), workers, t);
-    for (size_t i = r.begin; i < r.end; ++i) {
-      pad_planes(src, x + i * in_size, source_scratch(t));
-      float* yi = y + i * out_size;
-      for (int ph = 0; ph < 4; ++ph)
-        run_shifted(s[ph], source_scratch(t), yi + (ph / 2) * ow + ph % 2);
-    }
+  reserve_sources(size_t(g.n), src.floats());
+  run_items(*pool_, threads_, size_t(g.n), [&](size_t i, int t) {
+    pad_planes(src, x + i * in_size, source_scratch(t));
+    float* yi = y + i * out_size;
+    for (int ph = 0; ph < 4; ++ph)
+      run_shifted(s[ph], source_scratch(t), yi + (ph / 2) * ow + ph % 2);
   });
 }
 
@@ -89,14 +86,10 @@ void CpuBackend::phase_deconv_backward_data(const ConvGeom& g, const float* dy, 
   s.m = g.c_in, s.k = k, s.a = a, s.off = off, s.oh = g.h, s.ow = g.w;
   s.src_row = sp.stack.row(), s.dst_ch = ptrdiff_t(g.h) * g.w, s.dst_row = g.w;
   const size_t in_size = g.input().per_sample(), out_size = g.deconv_output().per_sample();
-  const int workers = batch_workers(g.n);
-  for (int t = 0; t < workers; ++t) scratch_[size_t(t)].source.reserve<float>(sp.floats());
-  run_workers(workers, [&](int t) {
-    const Range r = split(size_t(g.n), workers, t);
-    for (size_t i = r.begin; i < r.end; ++i) {
-      split_phases(sp, dy + i * out_size, source_scratch(t), nullptr);
-      run_shifted(s, source_scratch(t), dx + i * in_size);
-    }
+  reserve_sources(size_t(g.n), sp.floats());
+  run_items(*pool_, threads_, size_t(g.n), [&](size_t i, int t) {
+    split_phases(sp, dy + i * out_size, source_scratch(t), nullptr);
+    run_shifted(s, source_scratch(t), dx + i * in_size);
   });
 }
 
@@ -111,8 +104,8 @@ void CpuBackend::phase_deconv_backward_filter(const ConvGeom& g, const float* x,
   const size_t in_size = g.input().per_sample(), out_size = g.deconv_output().per_sample();
   batch_gather_grad(
       g.n, gp, g.c_in, sp.floats(), false, g.c_out,
-      [&](int t, size_t i) {
-        split_phases(sp, dy + i * out_size, source_scratch(t), db ? sum_scratch(t) : nullptr);
+      [&](int t, size_t i, double* sums) {
+        split_phases(sp, dy + i * out_size, source_scratch(t), sums);
         return x + i * in_size;
       },
       dw, db);

@@ -25,7 +25,7 @@ void CpuBackend::dense_forward(int batch, int in, int out, const float* x, const
   const size_t macs = size_t(batch) * in * out;
   const int workers =
       std::min(batch_workers(batch), workers_for(macs, threads_, kMinMacsPerWorker));
-  run_ranges(workers, size_t(batch), [&](size_t begin, size_t end) {
+  run_ranges(*pool_, workers, size_t(batch), [&](size_t begin, size_t end) {
     const int rows = int(end - begin);
     float* yb = y + begin * out;
     sgemm(Op::N, Op::T, rows, out, in, 1.f, x + begin * in, in, w, in, 0.f, yb, out);
@@ -48,7 +48,7 @@ void CpuBackend::dense_backward(int batch, int in, int out, const float* x, cons
   check_dense(batch, in, out, "dense_backward");
   const size_t macs = size_t(batch) * in * out;
   const int workers = workers_for(macs, threads_, kMinMacsPerWorker);
-  run_workers(workers, [&](int t) {
+  run_workers(*pool_, workers, [&](int t) {
     // dW = dy^T x: this worker's rows of dW (output units) need the matching columns of dy.
     const Range units = split(size_t(out), workers, t);
     if (!units.empty())

@@ -12,7 +12,7 @@ void CpuBackend::dropout_forward(size_t count, float p, uint64_t seed, const flo
   if (!(p >= 0.f && p < 1.f))
     fail("cpu dropout_forward: drop probability ", p, " is outside [0, 1)");
   const float keep_scale = 1.f / (1.f - p);
-  run_ranges(elementwise_workers(count), count, [&](size_t begin, size_t end) {
+  run_ranges(*pool_, elementwise_workers(count), count, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       const float m = hash_uniform(seed, i) >= p ? keep_scale : 0.f;
       mask[i] = m;
@@ -22,7 +22,7 @@ void CpuBackend::dropout_forward(size_t count, float p, uint64_t seed, const flo
 }
 
 void CpuBackend::dropout_backward(size_t count, const float* mask, const float* dy, float* dx) {
-  run_ranges(elementwise_workers(count), count, [&](size_t begin, size_t end) {
+  run_ranges(*pool_, elementwise_workers(count), count, [&](size_t begin, size_t end) {
 #pragma omp simd
     for (size_t i = begin; i < end; ++i) dx[i] = dy[i] * mask[i];
   });

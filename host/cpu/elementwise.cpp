@@ -6,27 +6,27 @@
 namespace hep2::cpu {
 
 void CpuBackend::relu_forward(size_t count, const float* x, float* y) {
-  run_ranges(elementwise_workers(count), count, [&](size_t begin, size_t end) {
+  run_ranges(*pool_, elementwise_workers(count), count, [&](size_t begin, size_t end) {
 #pragma omp simd
     for (size_t i = begin; i < end; ++i) y[i] = math::relu(x[i]);
   });
 }
 
 void CpuBackend::relu_backward(size_t count, const float* y, const float* dy, float* dx) {
-  run_ranges(elementwise_workers(count), count, [&](size_t begin, size_t end) {
+  run_ranges(*pool_, elementwise_workers(count), count, [&](size_t begin, size_t end) {
 #pragma omp simd
     for (size_t i = begin; i < end; ++i) dx[i] = math::relu_grad(y[i], dy[i]);
   });
 }
 
 void CpuBackend::sigmoid_forward(size_t count, const float* x, float* y) {
-  run_ranges(elementwise_workers(count), count, [&](size_t begin, size_t end) {
+  run_ranges(*pool_, elementwise_workers(count), count, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) y[i] = math::sigmoid(x[i]);
   });
 }
 
 void CpuBackend::sigmoid_backward(size_t count, const float* y, const float* dy, float* dx) {
-  run_ranges(elementwise_workers(count), count, [&](size_t begin, size_t end) {
+  run_ranges(*pool_, elementwise_workers(count), count, [&](size_t begin, size_t end) {
 #pragma omp simd
     for (size_t i = begin; i < end; ++i) dx[i] = math::sigmoid_grad(y[i], dy[i]);
   });

@@ -29,7 +29,7 @@ void CpuBackend::gather_batch(const Shape4& sample, const float* data, const int
          "; disable augmentation or resize the images to a square");
   const size_t per = sample.per_sample(), plane = size_t(sample.h) * sample.w;
   const int workers = std::min(batch_workers(batch), elementwise_workers(per * size_t(batch)));
-  run_ranges(workers, size_t(batch), [&](size_t begin, size_t end) {
+  run_ranges(*pool_, workers, size_t(batch), [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       const float* src = data + size_t(index[i]) * per;
       float* dst = out + i * per;

@@ -15,7 +15,7 @@ void CpuBackend::sigmoid_mse(size_t count, const float* z, const float* target, 
   const float inv_count = float(1.0 / double(count));
   const int workers = elementwise_workers(count);
   reserve_scratch(workers, 0, 0, 1);
-  run_workers(workers, [&](int t) {
+  run_workers(*pool_, workers, [&](int t) {
     const Range r = split(count, workers, t);
     double sum = 0.0;
     for (size_t i = r.begin; i < r.end; ++i) {
@@ -40,7 +40,7 @@ void CpuBackend::sigmoid_mse_per_sample(int batch, size_t per_sample, const floa
     fail("cpu sigmoid_mse_per_sample: batch ", batch, " x ", per_sample, " values is empty");
   const int workers =
       std::min(batch_workers(batch), elementwise_workers(size_t(batch) * per_sample));
-  run_ranges(workers, size_t(batch), [&](size_t begin, size_t end) {
+  run_ranges(*pool_, workers, size_t(batch), [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       double sum = 0.0;
       for (size_t j = i * per_sample; j < (i + 1) * per_sample; ++j)

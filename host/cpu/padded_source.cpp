@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "cpu/shifted_gemm.h"
+#include "cpu/tile_kernels.h"
 
 namespace hep2::cpu {
 
@@ -50,7 +51,16 @@ void split_phases(const PhaseSplit& s, const float* g, float* dst, double* sums)
         float* e = even + size_t(i + 1) * p.row();
         float* o = odd + size_t(i + 1) * p.row();
         e[0] = o[0] = 0.f;
-        for (int j = 0; j < p.w; ++j) {
+        int j = 0;
+#ifdef HEP2_CPU_AVX2
+        for (; j + kLanes <= p.w; j += kLanes) {
+          __m256 even_lanes, odd_lanes;
+          deinterleave(in + 2 * j, even_lanes, odd_lanes);
+          _mm256_storeu_ps(e + j + 1, even_lanes);
+          _mm256_storeu_ps(o + j + 1, odd_lanes);
+        }
+#endif
+        for (; j < p.w; ++j) {
           e[j + 1] = in[2 * j];
           o[j + 1] = in[2 * j + 1];
         }

@@ -10,7 +10,7 @@
 namespace hep2::cpu {
 namespace {
 
-// ---- panels ----------------------------------------------------------------------------------------
+// ---- panels -------------------------------------------------------------------------------------
 // m = 6 q + r. With 1 <= r <= 3 and q >= 1 the last 6 + r rows form two panels (ceil, floor).
 int split_panels(int m, int& full, int& tail_a, int& tail_b) {
   full = m / kPanelRows;
@@ -52,51 +52,18 @@ class RunCursor {
   int ow_, y_ = 0, x_ = 0;
 };
 
-// Stores one row of a tile: bias, activation, then 8 (or count) values at the run's place.
-inline void store_run(const float* acc, float bias, Act act, const Run& run, float* dst,
-                      ptrdiff_t dst_col) {
-  float v[kLanes];
-#pragma omp simd
-  for (int l = 0; l < kLanes; ++l) {
-    const float t = acc[l] + bias;
-    v[l] = act == Act::Relu ? math::relu(t) : t;
-  }
-  if (dst_col == 1) {
-    if (run.count == kLanes)
-      std::memcpy(dst, v, sizeof(v));
-    else
-      std::memcpy(dst, v, sizeof(float) * size_t(run.count));
-  } else {
-    for (int l = 0; l < run.count; ++l) dst[l * dst_col] = v[l];
-  }
-}
-
-template <int MR, int NV>
-void tile_rows(const ShiftedProduct& s, const Panel& p, const float* const* base, const Run* runs,
-               float* dst) {
-  alignas(64) float acc[MR * NV * kLanes];
-  shifted_tile<MR, NV>(s.k, s.a + size_t(p.row0) * s.k, s.off, base, acc);
-  for (int r = 0; r < MR; ++r) {
-    const int ch = p.row0 + r;
-    const float b = s.bias ? s.bias[ch] : 0.f;
-    for (int v = 0; v < NV; ++v) {
-      if (runs[v].count == 0) continue;
-      float* d = dst + ch * s.dst_ch + runs[v].y * s.dst_row + runs[v].x * s.dst_col;
-      store_run(acc + (r * NV + v) * kLanes, b, s.act, runs[v], d, s.dst_col);
-    }
-  }
-}
-
 template <int NV>
-void tile_panel(const ShiftedProduct& s, const Panel& p, const float* const* base, const Run* runs,
-                float* dst) {
+void tile_panel(const ShiftedProduct& s, const Panel& p, const float* const* base,
+                TileOut<NV>& out) {
+  const float* a = s.a + size_t(p.row0) * s.k;
+  out.bias = s.bias ? s.bias + p.row0 : nullptr;
   switch (p.rows) {
-    case 1: tile_rows<1, NV>(s, p, base, runs, dst); break;
-    case 2: tile_rows<2, NV>(s, p, base, runs, dst); break;
-    case 3: tile_rows<3, NV>(s, p, base, runs, dst); break;
-    case 4: tile_rows<4, NV>(s, p, base, runs, dst); break;
-    case 5: tile_rows<5, NV>(s, p, base, runs, dst); break;
-    default: tile_rows<6, NV>(s, p, base, runs, dst); break;
+    case 1: shifted_tile<1, NV>(s.k, a, s.off, base, out); break;
+    case 2: shifted_tile<2, NV>(s.k, a, s.off, base, out); break;
+    case 3: shifted_tile<3, NV>(s.k, a, s.off, base, out); break;
+    case 4: shifted_tile<4, NV>(s.k, a, s.off, base, out); break;
+    case 5: shifted_tile<5, NV>(s.k, a, s.off, base, out); break;
+    default: shifted_tile<6, NV>(s.k, a, s.off, base, out); break;
   }
 }
 
@@ -107,6 +74,8 @@ template <int NV>
 void walk(const ShiftedProduct& s, const float* src, float* dst) {
   RunCursor cursor(s.ow);
   const int panels = panel_count(s.m);
+  TileOut<NV> out;
+  out.dst_ch = s.dst_ch, out.dst_col = s.dst_col, out.relu = s.act == Act::Relu;
   while (cursor.y() < s.oh) {
     Run runs[NV];
     const float* base[NV];
@@ -118,8 +87,14 @@ void walk(const ShiftedProduct& s, const float* src, float* dst) {
         runs[v].count = 0;
       }
       base[v] = src + runs[v].y * s.src_row + runs[v].x;
+      out.count[v] = runs[v].count;
     }
-    for (int i = 0; i < panels; ++i) tile_panel<NV>(s, panel_at(s.m, i), base, runs, dst);
+    for (int i = 0; i < panels; ++i) {
+      const Panel p = panel_at(s.m, i);
+      for (int v = 0; v < NV; ++v)
+        out.dst[v] = dst + p.row0 * s.dst_ch + runs[v].y * s.dst_row + runs[v].x * s.dst_col;
+      tile_panel<NV>(s, p, base, out);
+    }
   }
 }
 
@@ -137,43 +112,13 @@ void gather_panel(const GatherProduct& s, const Panel& p, const float* src, int 
 }
 
 // ---- run_dot -----------------------------------------------------------------------------------
-constexpr int kDotRows = 8;
+constexpr int kDotRows = 12;  // accumulators of a dot tile: 12 + the loaded pair fit 16 registers
 
 template <int MR>
 void dot_rows(const GatherProduct& s, int k0, const float* src, const float* d, double* out) {
   const float* row[MR];
   for (int r = 0; r < MR; ++r) row[r] = src + s.off[k0 + r];
   dot_tile<MR>(row, s.oh, s.ow, s.src_row, d, s.ow, out);
-}
-
-// ---- pack_lanes --------------------------------------------------------------------------------
-// dst[p * 16 + l] = src[l * ch_stride + p] for l < 8, p < 8: one 8 x 8 block.
-inline void transpose8(const float* src, ptrdiff_t ch_stride, float* dst) {
-#ifdef HEP2_CPU_AVX2
-  __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ch_stride);
-  __m256 r2 = _mm256_loadu_ps(src + 2 * ch_stride), r3 = _mm256_loadu_ps(src + 3 * ch_stride);
-  __m256 r4 = _mm256_loadu_ps(src + 4 * ch_stride), r5 = _mm256_loadu_ps(src + 5 * ch_stride);
-  __m256 r6 = _mm256_loadu_ps(src + 6 * ch_stride), r7 = _mm256_loadu_ps(src + 7 * ch_stride);
-  __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-  __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-  __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-  __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-  __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  _mm256_storeu_ps(dst + 0 * kWide, _mm256_permute2f128_ps(u0, u4, 0x20));
-  _mm256_storeu_ps(dst + 1 * kWide, _mm256_permute2f128_ps(u1, u5, 0x20));
-  _mm256_storeu_ps(dst + 2 * kWide, _mm256_permute2f128_ps(u2, u6, 0x20));
-  _mm256_storeu_ps(dst + 3 * kWide, _mm256_permute2f128_ps(u3, u7, 0x20));
-  _mm256_storeu_ps(dst + 4 * kWide, _mm256_permute2f128_ps(u0, u4, 0x31));
-  _mm256_storeu_ps(dst + 5 * kWide, _mm256_permute2f128_ps(u1, u5, 0x31));
-  _mm256_storeu_ps(dst + 6 * kWide, _mm256_permute2f128_ps(u2, u6, 0x31));
-  _mm256_storeu_ps(dst + 7 * kWide, _mm256_permute2f128_ps(u3, u7, 0x31));
-#else
-  for (int p = 0; p < kLanes; ++p)
-    for (int l = 0; l < kLanes; ++l) dst[p * kWide + l] = src[l * ch_stride + p];
-#endif
 }
 
 }  // namespace
@@ -240,7 +185,11 @@ void run_dot(const GatherProduct& s, const float* src, const float* d, ptrdiff_t
         case 5: dot_rows<5>(s, k0, src, dj, tmp); break;
         case 6: dot_rows<6>(s, k0, src, dj, tmp); break;
         case 7: dot_rows<7>(s, k0, src, dj, tmp); break;
-        default: dot_rows<8>(s, k0, src, dj, tmp); break;
+        case 8: dot_rows<8>(s, k0, src, dj, tmp); break;
+        case 9: dot_rows<9>(s, k0, src, dj, tmp); break;
+        case 10: dot_rows<10>(s, k0, src, dj, tmp); break;
+        case 11: dot_rows<11>(s, k0, src, dj, tmp); break;
+        default: dot_rows<12>(s, k0, src, dj, tmp); break;
       }
       for (int r = 0; r < n; ++r) g[size_t(k0 + r) * channels + j] += tmp[r];
     }

@@ -25,13 +25,28 @@ inline constexpr int kLanes = 8;   // floats per vector register (AVX2)
 inline constexpr int kWide = 16;   // lanes of a gather_tile: two vectors
 
 // ---- shifted_tile ------------------------------------------------------------------------------
+// Where a shifted tile's results go: row r, run v lands at dst[v] + r * dst_ch, `count[v]` lanes
+// (0..8), `dst_col` floats apart; each value is act(sum + bias[r]) (bias may be null).
+template <int NV>
+struct TileOut {
+  float* dst[NV];
+  int count[NV];
+  ptrdiff_t dst_ch = 0, dst_col = 1;
+  const float* bias = nullptr;
+  bool relu = false;
+};
+
+// Stores `count` lanes of v (count 8 with dst_col 1 is the common, unmasked case).
+inline void store_lanes(const float* v, int count, ptrdiff_t dst_col, float* dst) {
+  for (int l = 0; l < count; ++l) dst[l * dst_col] = v[l];
+}
+
 // a: k_count x MR (the MR values of step k side by side); off: k_count offsets; base: NV pointers,
-// each to the first of 8 neighbouring pixels; out: MR x NV x 8, overwritten. Lanes that lie past
-// the end of an image row read whatever follows it (callers leave slack after their buffers) and
-// their results are discarded by the caller.
+// each to the first of 8 neighbouring pixels. Lanes that lie past the end of an image row read
+// whatever follows it (callers leave slack after their buffers); their results are not stored.
 template <int MR, int NV>
 inline void shifted_tile(int k_count, const float* __restrict a, const int32_t* __restrict off,
-                         const float* const* base, float* __restrict out) {
+                         const float* const* base, const TileOut<NV>& out) {
 #ifdef HEP2_CPU_AVX2
   __m256 acc[MR][NV];
 #pragma GCC unroll 8
@@ -42,21 +57,42 @@ inline void shifted_tile(int k_count, const float* __restrict a, const int32_t* 
 #pragma GCC unroll 8
   for (int v = 0; v < NV; ++v) b[v] = base[v];
   for (int k = 0; k < k_count; ++k, a += MR) {
-    const int32_t o = off[k];
-    __m256 bv[NV];
+    const ptrdiff_t o = off[k];
+    if constexpr (MR == 1) {  // no reuse of a loaded run: fold each load into its FMA
+      const __m256 av = _mm256_broadcast_ss(a);
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_ps(b[v] + o);
+      for (int v = 0; v < NV; ++v)
+        acc[0][v] = _mm256_fmadd_ps(av, _mm256_loadu_ps(b[v] + o), acc[0][v]);
+    } else {
+      __m256 bv[NV];
 #pragma GCC unroll 8
-    for (int r = 0; r < MR; ++r) {
-      const __m256 av = _mm256_broadcast_ss(a + r);
+      for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_ps(b[v] + o);
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
+      for (int r = 0; r < MR; ++r) {
+        const __m256 av = _mm256_broadcast_ss(a + r);
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
+      }
     }
   }
+  const __m256 zero = _mm256_setzero_ps();
 #pragma GCC unroll 8
-  for (int r = 0; r < MR; ++r)
+  for (int r = 0; r < MR; ++r) {
+    const __m256 bias = out.bias ? _mm256_broadcast_ss(out.bias + r) : zero;
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) _mm256_storeu_ps(out + (r * NV + v) * kLanes, acc[r][v]);
+    for (int v = 0; v < NV; ++v) {
+      __m256 t = _mm256_add_ps(acc[r][v], bias);
+      if (out.relu) t = _mm256_max_ps(t, zero);  // max(NaN, 0) = 0, as math::relu
+      float* d = out.dst[v] + r * out.dst_ch;
+      if (out.count[v] == kLanes && out.dst_col == 1) {
+        _mm256_storeu_ps(d, t);
+      } else {
+        alignas(32) float lanes[kLanes];
+        _mm256_store_ps(lanes, t);
+        store_lanes(lanes, out.count[v], out.dst_col, d);
+      }
+    }
+  }
 #else
   float acc[MR][NV * kLanes] = {};
   for (int k = 0; k < k_count; ++k, a += MR) {
@@ -66,7 +102,14 @@ inline void shifted_tile(int k_count, const float* __restrict a, const int32_t* 
         for (int l = 0; l < kLanes; ++l) acc[r][v * kLanes + l] += a[r] * base[v][o + l];
   }
   for (int r = 0; r < MR; ++r)
-    for (int j = 0; j < NV * kLanes; ++j) out[r * NV * kLanes + j] = acc[r][j];
+    for (int v = 0; v < NV; ++v) {
+      float lanes[kLanes];
+      for (int l = 0; l < kLanes; ++l) {
+        const float t = acc[r][v * kLanes + l] + (out.bias ? out.bias[r] : 0.f);
+        lanes[l] = out.relu ? (t > 0.f ? t : 0.f) : t;
+      }
+      store_lanes(lanes, out.count[v], out.dst_col, out.dst[v] + r * out.dst_ch);
+    }
 #endif
 }
 
@@ -164,6 +207,77 @@ inline void dot_tile(const float* const* row, int rows, int width, ptrdiff_t row
     out[r] += double((lane[0] + lane[1]) + (lane[2] + lane[3])) +
               double((lane[4] + lane[5]) + (lane[6] + lane[7]));
   }
+#endif
+}
+
+// ---- lane shuffles -----------------------------------------------------------------------------
+#ifdef HEP2_CPU_AVX2
+// The even and the odd elements of the 16 floats p[0..7], q[0..7], each in order.
+inline void deinterleave(const float* p, const float* q, __m256& even, __m256& odd) {
+  const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(q);
+  even = _mm256_castpd_ps(
+      _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
+  odd = _mm256_castpd_ps(
+      _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8));
+}
+// ... of 16 consecutive floats.
+inline void deinterleave(const float* p, __m256& even, __m256& odd) {
+  deinterleave(p, p + kLanes, even, odd);
+}
+
+// Stores a0 b0 a1 b1 ... a3 b3 at p and a4 b4 ... a7 b7 at q.
+inline void interleave_store(__m256 a, __m256 b, float* p, float* q) {
+  const __m256 lo = _mm256_unpacklo_ps(a, b), hi = _mm256_unpackhi_ps(a, b);
+  _mm256_storeu_ps(p, _mm256_permute2f128_ps(lo, hi, 0x20));
+  _mm256_storeu_ps(q, _mm256_permute2f128_ps(lo, hi, 0x31));
+}
+// ... a0 b0 a1 b1 ... a7 b7 (16 floats) at p.
+inline void interleave_store(__m256 a, __m256 b, float* p) {
+  interleave_store(a, b, p, p + kLanes);
+}
+
+// Stores a0 b0 c0 d0 a1 b1 c1 d1 ... a3 b3 c3 d3 at p and a4 ... d7 at q (16 floats each).
+inline void interleave4_store(__m256 a, __m256 b, __m256 c, __m256 d, float* p, float* q) {
+  const __m256d ab_lo = _mm256_castps_pd(_mm256_unpacklo_ps(a, b));
+  const __m256d ab_hi = _mm256_castps_pd(_mm256_unpackhi_ps(a, b));
+  const __m256d cd_lo = _mm256_castps_pd(_mm256_unpacklo_ps(c, d));
+  const __m256d cd_hi = _mm256_castps_pd(_mm256_unpackhi_ps(c, d));
+  const __m256 x0 = _mm256_castpd_ps(_mm256_unpacklo_pd(ab_lo, cd_lo));  // 0 | 4
+  const __m256 x1 = _mm256_castpd_ps(_mm256_unpackhi_pd(ab_lo, cd_lo));  // 1 | 5
+  const __m256 x2 = _mm256_castpd_ps(_mm256_unpacklo_pd(ab_hi, cd_hi));  // 2 | 6
+  const __m256 x3 = _mm256_castpd_ps(_mm256_unpackhi_pd(ab_hi, cd_hi));  // 3 | 7
+  _mm256_storeu_ps(p, _mm256_permute2f128_ps(x0, x1, 0x20));
+  _mm256_storeu_ps(p + kLanes, _mm256_permute2f128_ps(x2, x3, 0x20));
+  _mm256_storeu_ps(q, _mm256_permute2f128_ps(x0, x1, 0x31));
+  _mm256_storeu_ps(q + kLanes, _mm256_permute2f128_ps(x2, x3, 0x31));
+}
+#endif
+
+// dst[p * 16 + l] = src[l * src_stride + p] for l < 8, p < 8: an 8 x 8 block transposed into the
+// 16-float rows of a lane-blocked layout (pack_lanes).
+inline void transpose8(const float* src, ptrdiff_t src_stride, float* dst) {
+#ifdef HEP2_CPU_AVX2
+  __m256 r[8];
+  for (int l = 0; l < 8; ++l) r[l] = _mm256_loadu_ps(src + l * src_stride);
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_storeu_ps(dst + 0 * kWide, _mm256_permute2f128_ps(u0, u4, 0x20));
+  _mm256_storeu_ps(dst + 1 * kWide, _mm256_permute2f128_ps(u1, u5, 0x20));
+  _mm256_storeu_ps(dst + 2 * kWide, _mm256_permute2f128_ps(u2, u6, 0x20));
+  _mm256_storeu_ps(dst + 3 * kWide, _mm256_permute2f128_ps(u3, u7, 0x20));
+  _mm256_storeu_ps(dst + 4 * kWide, _mm256_permute2f128_ps(u0, u4, 0x31));
+  _mm256_storeu_ps(dst + 5 * kWide, _mm256_permute2f128_ps(u1, u5, 0x31));
+  _mm256_storeu_ps(dst + 6 * kWide, _mm256_permute2f128_ps(u2, u6, 0x31));
+  _mm256_storeu_ps(dst + 7 * kWide, _mm256_permute2f128_ps(u3, u7, 0x31));
+#else
+  for (int p = 0; p < kLanes; ++p)
+    for (int l = 0; l < kLanes; ++l) dst[p * kWide + l] = src[l * src_stride + p];
 #endif
 }
 
