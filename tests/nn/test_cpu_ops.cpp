@@ -75,6 +75,8 @@ std::vector<ConvGeom> conv_cases() {
       geom(1, 5, 1, 7, 7, 3, 3, 2, 1),     // odd size, stride 2
       geom(5, 6, 7, 12, 10, 3, 3, 1, 0),   // batch 5 over 3 workers: 2/2/1
       geom(2, 40, 8, 36, 40, 3, 3, 1, 1),  // several column bands per image
+      geom(2, 16, 24, 8, 12, 3, 3, 1, 1),  // >= 16 channels: the Winograd F(2x2,3x3) path
+      geom(3, 24, 40, 6, 10, 3, 3, 1, 1),  // Winograd, batch 3 over uneven workers
   };
   Rng rng(2024);
   for (int i = 0; i < 6; ++i) {
@@ -97,6 +99,7 @@ std::vector<ConvGeom> deconv_cases() {
       geom(2, 2, 3, 4, 5, 1, 1, 2, 0),     // 1x1 stride 2: outputs with no contribution
       geom(1, 5, 1, 3, 3, 3, 3, 2, 1),     // many -> one channel
       geom(2, 4, 32, 24, 20, 4, 4, 2, 1),  // several column bands per image
+      geom(2, 16, 24, 4, 12, 4, 4, 2, 1),  // >= 16 channels: the phase-split Winograd path
   };
   Rng rng(77);
   for (int i = 0; i < 6; ++i) {
