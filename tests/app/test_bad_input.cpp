@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
+#include "support/run_hep2.h"
 #include "hep2/backend/backend.h"
 #include "hep2/io/npy.h"
 #include "hep2/nn/models.h"
@@ -39,23 +40,8 @@ using test::TempDir;
 
 // ---- running the command -----------------------------------------------------------------------
 
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr together
-};
-
-// Runs `hep2 <args>` through /bin/sh; `shell_prefix` runs first in the same shell (e.g. ulimit).
-Result run_hep2(const std::string& args, const std::string& shell_prefix = "") {
-  const std::string cmd = shell_prefix + " exec " + std::string(HEP2_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
-}
+using test::Result;
+using test::run_hep2;
 
 // The one "hep2: error: " line of a refused run (empty, and a test failure, when there is not
 // exactly one).

@@ -12,26 +12,14 @@
 #include <nlohmann/json.hpp>
 
 #include "hep2/io/npy.h"
+#include "support/run_hep2.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr together
-};
-
-Result run_hep2(const std::string& args) {
-  std::string cmd = std::string(HEP2_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using hep2::test::Result;
+using hep2::test::run_hep2;
 
 std::string temp_dir(const std::string& name) {
   fs::path d = fs::temp_directory_path() / ("hep2_e2e_" + name + "_" + std::to_string(getpid()));

@@ -14,21 +14,16 @@
 
 #include "hep2/core/error.h"
 #include "hep2/pipeline/checkpoint.h"
+#include "support/run_hep2.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-int run_hep2(const std::string& args, std::string* output = nullptr) {
-  std::string cmd = std::string(HEP2_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  if (output) *output = out;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+int run_hep2(const std::string& args, std::string* output) {
+  hep2::test::Result r = hep2::test::run_hep2(args);
+  *output = r.output;
+  return r.code;
 }
 
 std::string temp_dir(const std::string& name) {
