@@ -14,7 +14,7 @@ namespace {
 
 __global__ void gather_batch_kernel(size_t count, int c, int h, int w, const float* data,
                                     const int32_t* index, int batch, bool rotate_flip,
-                                    uint64_t seed, uint64_t step, float* out) {
+                                    int symmetry, uint64_t seed, uint64_t step, float* out) {
   const size_t plane = size_t(h) * w;
   const size_t per_sample = size_t(c) * plane;
   for (size_t e = blockIdx.x * size_t(blockDim.x) + threadIdx.x; e < count;
@@ -26,7 +26,8 @@ __global__ void gather_batch_kernel(size_t count, int c, int h, int w, const flo
     int y = p / w, x = p % w;
     int sy = y, sx = x;
     if (rotate_flip) {
-      int sym = int(hash_u32(seed, step * uint64_t(batch) + uint64_t(i)) & 7u);
+      int sym = symmetry >= 0 ? (symmetry & 7)
+                              : int(hash_u32(seed, step * uint64_t(batch) + uint64_t(i)) & 7u);
       symmetry_source(sym, h, y, x, sy, sx);
     }
     out[e] = data[size_t(index[i]) * per_sample + channel * plane + size_t(sy) * w + sx];
@@ -42,12 +43,13 @@ __global__ void gather_labels_kernel(const int32_t* labels, const int32_t* index
 }  // namespace
 
 void gather_batch(cudaStream_t stream, const Shape4& sample, const float* data,
-                  const int32_t* index, int batch, bool rotate_flip, uint64_t seed, uint64_t step,
-                  float* out) {
+                  const int32_t* index, int batch, bool rotate_flip, int symmetry, uint64_t seed,
+                  uint64_t step, float* out) {
   size_t count = size_t(batch) * sample.per_sample();
   if (count == 0) return;
   gather_batch_kernel<<<grid_for(count), kThreads, 0, stream>>>(
-      count, sample.c, sample.h, sample.w, data, index, batch, rotate_flip, seed, step, out);
+      count, sample.c, sample.h, sample.w, data, index, batch, rotate_flip, symmetry, seed, step,
+      out);
   HEP2_LAUNCH_CHECK("gather_batch");
 }
 

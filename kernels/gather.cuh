@@ -12,8 +12,8 @@ namespace hep2::kernels {
 // out[i] = data[index[i]] with each sample c x h x w; when rotate_flip, sample i is mapped through
 // symmetry hash_u32(seed, step * batch + i) & 7 (requires h == w, checked by the caller).
 void gather_batch(cudaStream_t stream, const Shape4& sample, const float* data,
-                  const int32_t* index, int batch, bool rotate_flip, uint64_t seed, uint64_t step,
-                  float* out);
+                  const int32_t* index, int batch, bool rotate_flip, int symmetry, uint64_t seed,
+                  uint64_t step, float* out);
 void gather_labels(cudaStream_t stream, const int32_t* labels, const int32_t* index, int batch,
                    int32_t* out);
 

@@ -234,7 +234,9 @@ else
     note_row hep2-bench SKIPPED "no hep2 binary here (the pipeline needs OpenCV)"
   fi
   if [ -f tools/reference/torch_bench.py ]; then
-    step torch-bench bench.log 90 env PYTHONUNBUFFERED=1 python3 tools/reference/torch_bench.py
+    # Same device, batch and size as hep2's line above, so the two are side by side.
+    step torch-bench bench.log 90 env PYTHONUNBUFFERED=1 python3 tools/reference/torch_bench.py \
+      --device cuda:0 --batch 128 --size 64
   else
     note_row torch-bench SKIPPED "tools/reference/torch_bench.py does not exist yet"
   fi

@@ -122,6 +122,7 @@ void register_commands(CLI::App& app) {
   add_model_options(*run, opt);
   add_ae_options(*run, opt);
   add_clf_options(*run, opt);
+  add_view_options(*run, opt);
   add_system_options(*run, opt);
   run->add_option("--out", out, "Run folder (default runs/<date-time>)");
   add_resume_options(*run, opt);
@@ -146,6 +147,7 @@ void register_commands(CLI::App& app) {
   add_model_options(*cvc, opt);
   add_ae_options(*cvc, opt);
   add_clf_options(*cvc, opt);
+  add_view_options(*cvc, opt);
   add_system_options(*cvc, opt);
   cvc->add_option("--folds", folds, "Folds (0: the data's own split)")->capture_default_str();
   cvc->add_option("--seeds", seeds, "Seeds to repeat the protocol with")->delimiter(',');
@@ -202,6 +204,7 @@ void register_commands(CLI::App& app) {
     o.weight_decay = opt.weight_decay;
     o.patience = opt.patience;
     o.val_fraction = opt.val_fraction;
+    o.holdout = opt.holdout;
     Workbench wb(o, out);
     SavedFeatures s = load_saved_features(wb);
     wb.data.labels = s.labels;
@@ -219,6 +222,10 @@ void register_commands(CLI::App& app) {
     auto t0 = Clock::now();
     Workbench wb(options_of_run(out, opt), out);
     SavedFeatures s = load_saved_features(wb);
+    if (wb.opt.views > 1)
+      std::fprintf(stderr, "note: features.npy holds each cell as it is; the %d-view average of "
+                   "`hep2 run` is not repeated here, so the figures can differ slightly\n",
+                   wb.opt.views);
     auto mlp = wb.load_clf(s.features.dim, 0);
     wb.standardize(s.features);
     Metrics m = wb.evaluate(*mlp, samples_of(s.features), s.test, [&] {

@@ -13,9 +13,10 @@ nlohmann::json Options::to_json() const {
           {"test_fraction", test_fraction},
           {"method", method},       {"size", size},           {"decoder", decoder},         {"channels", channels},
           {"init", init},           {"epochs", epochs},           {"batch", batch},
-          {"lr", lr},               {"no_augment", no_augment},   {"clf_epochs", clf_epochs},
+          {"lr", lr},               {"grad_lr", grad_lr},         {"no_augment", no_augment},   {"clf_epochs", clf_epochs},
           {"clf_batch", clf_batch}, {"clf_lr", clf_lr},           {"dropout", dropout},
           {"weight_decay", weight_decay}, {"patience", patience}, {"val_fraction", val_fraction},
+          {"views", views},         {"holdout", holdout},
           {"device", device},       {"threads", threads},         {"seed", seed},
           {"tf32", tf32},           {"out", out}};
 }
@@ -39,6 +40,7 @@ void Options::merge_json(const nlohmann::json& j) {
   get("epochs", epochs);
   get("batch", batch);
   get("lr", lr);
+  get("grad_lr", grad_lr);
   get("no_augment", no_augment);
   get("clf_epochs", clf_epochs);
   get("clf_batch", clf_batch);
@@ -47,6 +49,8 @@ void Options::merge_json(const nlohmann::json& j) {
   get("weight_decay", weight_decay);
   get("patience", patience);
   get("val_fraction", val_fraction);
+  get("views", views);
+  get("holdout", holdout);
   get("seed", seed);
 }
 
@@ -61,6 +65,8 @@ void Options::validate() const {
   need(epochs >= 0 && epochs <= 100000, "--epochs", "must be in 0..100000");
   need(batch >= 1 && batch <= 65536, "--batch", "must be in 1..65536");
   need(std::isfinite(lr) && lr > 0 && lr < 1, "--lr", "must be a number in (0, 1)");
+  need(std::isfinite(grad_lr) && grad_lr >= 0 && grad_lr < 1, "--grad-lr",
+       "must be a number in [0, 1) (0: the same as --lr)");
   need(clf_epochs >= 0 && clf_epochs <= 100000, "--clf-epochs", "must be in 0..100000");
   need(clf_batch >= 1 && clf_batch <= 65536, "--clf-batch", "must be in 1..65536");
   need(std::isfinite(clf_lr) && clf_lr > 0 && clf_lr < 1, "--clf-lr", "must be a number in (0, 1)");
@@ -69,6 +75,8 @@ void Options::validate() const {
        "must be in [0, 1)");
   need(patience >= 1, "--patience", "must be at least 1");
   need(val_fraction >= 0 && val_fraction < 1, "--val-fraction", "must be in [0, 1)");
+  need(holdout == "specimen" || holdout == "random", "--holdout", "must be specimen or random");
+  need(views >= 1 && views <= 8, "--views", "must be in 1..8 (symmetries of the square)");
   need(threads >= 0 && threads <= 1024, "--threads", "must be in 0..1024 (0: all cores)");
   need(init == "torch" || init == "he", "--init", "must be torch or he");
   need(method == "dcae" || method == "hybrid" || method == "supervised", "--method",
@@ -111,6 +119,9 @@ void add_ae_options(CLI::App& app, Options& o) {
   app.add_option("--epochs", o.epochs, "Autoencoder epochs")->capture_default_str();
   app.add_option("--batch", o.batch, "Autoencoder batch size")->capture_default_str();
   app.add_option("--lr", o.lr, "Autoencoder learning rate (Adam)")->capture_default_str();
+  app.add_option("--grad-lr", o.grad_lr,
+                 "Hybrid method: learning rate of the gradient-image DCAE (0: the same as --lr)")
+      ->capture_default_str();
   app.add_flag("--no-augment", o.no_augment, "No random rotations/flips during training");
 }
 
@@ -124,6 +135,17 @@ void add_clf_options(CLI::App& app, Options& o) {
   app.add_option("--patience", o.patience, "Early-stopping patience (epochs)")->capture_default_str();
   app.add_option("--val-fraction", o.val_fraction,
                  "Fraction of training cells held out for early stopping (0: none)")
+      ->capture_default_str();
+  app.add_option("--holdout", o.holdout,
+                 "How the early-stopping cells are chosen: specimen (whole groups when the data "
+                 "names them, else the last cells of each class in file order) or random")
+      ->capture_default_str();
+}
+
+void add_view_options(CLI::App& app, Options& o) {
+  app.add_option("--views", o.views,
+                 "Rotations/flips of each cell (1..8) whose features the classifier trains on (a "
+                 "random one per epoch) and averages its predictions over")
       ->capture_default_str();
 }
 

@@ -31,6 +31,7 @@ struct Options {
   int epochs = 15;
   int batch = 64;
   double lr = 3e-4;
+  double grad_lr = 0;  // hybrid: the gradient-image DCAE's learning rate (0: --lr)
   bool no_augment = false;
   // classifier
   int clf_epochs = 60;
@@ -40,6 +41,8 @@ struct Options {
   double weight_decay = 0.0;
   int patience = 10;
   double val_fraction = 0.1;  // of the training cells, for early stopping
+  std::string holdout = "specimen";  // how that slice is chosen: specimen or random
+  int views = 1;  // square symmetries per cell the classifier trains on and averages over
   // system
   std::string device = "auto";
   int threads = 0;
@@ -60,6 +63,8 @@ void add_data_options(CLI::App& app, Options& o);
 void add_model_options(CLI::App& app, Options& o);
 void add_ae_options(CLI::App& app, Options& o);
 void add_clf_options(CLI::App& app, Options& o);
+// --views: for the commands that extract features and train/evaluate in one go (run, cv).
+void add_view_options(CLI::App& app, Options& o);
 void add_system_options(CLI::App& app, Options& o);
 void add_resume_options(CLI::App& app, Options& o);
 

@@ -2,6 +2,7 @@
 #include "workbench.h"
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <cstdio>
 #include <atomic>
@@ -194,6 +195,10 @@ void rotate_checkpoints(const std::string& file) {
 
 std::atomic<bool> g_stop_requested{false};
 
+double Workbench::ae_lr(const std::string& suffix) const {
+  return suffix == "_grad" && opt.grad_lr > 0 ? opt.grad_lr : opt.lr;
+}
+
 DeviceImages& Workbench::ae_input(const std::string& suffix) {
   if (suffix.empty()) return *device_data;
   if (!grad_data) {
@@ -207,7 +212,7 @@ std::unique_ptr<Trainer> Workbench::train_ae(bool resume, const std::string& suf
   DcaeConfig cfg = dcae_config();
   Dcae m = build_dcae(cfg);
   latent_end_ = m.latent_end;
-  auto ae = std::make_unique<Trainer>(*be, std::move(m.net), opt.batch, adam(opt.lr, 0.f));
+  auto ae = std::make_unique<Trainer>(*be, std::move(m.net), opt.batch, adam(ae_lr(suffix), 0.f));
   AeTrainState state;
   const std::string file = path("dcae" + suffix + ".ckpt");
   if (resume && fs::exists(file)) {
@@ -292,7 +297,7 @@ std::unique_ptr<Trainer> Workbench::load_ae(const std::string& suffix) try {
     fail(file, ": the model takes ", cfg.height, "x", cfg.width, " inputs but --size is ", opt.size);
   Dcae m = build_dcae(cfg);
   latent_end_ = m.latent_end;
-  auto ae = std::make_unique<Trainer>(*be, std::move(m.net), opt.batch, adam(opt.lr, 0.f));
+  auto ae = std::make_unique<Trainer>(*be, std::move(m.net), opt.batch, adam(ae_lr(suffix), 0.f));
   restore_trainer(file, *ae, c);
   return ae;
 } catch (const nlohmann::json::exception& e) {
@@ -301,21 +306,23 @@ std::unique_ptr<Trainer> Workbench::load_ae(const std::string& suffix) try {
 }
 
 DeviceFeatures Workbench::extract(Trainer& ae, const DeviceImages& images) {
-  DeviceFeatures f = extract_features(ae, latent_end_, images, opt.batch, progress.fn());
+  DeviceFeatures f = extract_features(ae, latent_end_, images, opt.batch, opt.views, progress.fn());
   progress.finish();
   times.extract_images_per_s = f.images_per_s;
   return f;
 }
 
 namespace {
-// Rows of a and b side by side: n x (da + db).
+// Rows of a and b side by side: rows x (da + db).
 DeviceFeatures concat_features(Backend& be, const DeviceFeatures& a, const DeviceFeatures& b) {
-  HEP2_CHECK(a.count == b.count, "feature sets of ", a.count, " and ", b.count, " rows");
+  HEP2_CHECK(a.count == b.count && a.views == b.views, "feature sets of ", a.count, "x", a.views,
+             " and ", b.count, "x", b.views, " rows");
   DeviceFeatures c;
   c.count = a.count;
+  c.views = a.views;
   c.dim = a.dim + b.dim;
-  c.values = Buffer<float>(be, size_t(c.count) * c.dim);
-  for (int i = 0; i < c.count; ++i) {
+  c.values = Buffer<float>(be, c.rows() * c.dim);
+  for (size_t i = 0; i < c.rows(); ++i) {
     float* row = c.values.data() + size_t(i) * c.dim;
     be.copy(row, a.values.data() + size_t(i) * a.dim, size_t(a.dim) * sizeof(float));
     be.copy(row + a.dim, b.values.data() + size_t(i) * b.dim, size_t(b.dim) * sizeof(float));
@@ -341,7 +348,9 @@ DeviceFeatures Workbench::method_features(bool train) {
 }
 
 void Workbench::save_features(const DeviceFeatures& f) {
-  std::vector<float> host = download_features(*be, f);
+  // The cells as they are (view 0, the first rows): the other views would multiply the file.
+  std::vector<float> host(size_t(f.count) * f.dim);
+  be->download(host.data(), f.values.data(), host.size() * sizeof(float));
   npy::save(path("features.npy"), host.data(), {size_t(f.count), size_t(f.dim)});
   npy::save(path("labels.npy"), data.labels.data(), {data.labels.size()});
   std::vector<int32_t> side(data.size(), 0);
@@ -354,7 +363,7 @@ Metrics Workbench::run_method(bool save) {
   for (int r : split.test) truth.push_back(data.labels[r]);
   if (opt.method == "supervised") {
     auto clf = train_supervised(split.train);
-    return evaluate(*clf, samples_of(*device_data, false), split.test, truth);
+    return evaluate(*clf, samples_of(*device_data, false, opt.views), split.test, truth);
   }
   DeviceFeatures f = method_features(true);
   if (save) save_features(f);
@@ -362,7 +371,12 @@ Metrics Workbench::run_method(bool save) {
   return evaluate(*mlp, samples_of(f), split.test, truth);
 }
 
-// Early stopping looks at a stratified slice of the training cells, never at the test cells.
+// Early stopping looks at a slice of the training cells, never at the test cells. The slice should
+// be as foreign to the classifier as the test cells are: cells of a specimen it trains on are
+// easy, so a random slice keeps improving long after the test cells stop (measured on I3A, see
+// docs/accuracy.md). "specimen" holds out whole groups when the data names them; otherwise the
+// last cells of each class in the data's order, since datasets store a specimen's cells together
+// (consecutive file numbers). "random" is a seeded stratified slice.
 void Workbench::hold_out_validation(const std::vector<int>& train, std::vector<int>& fit,
                                     std::vector<int>& val) const {
   fit.clear();
@@ -371,14 +385,33 @@ void Workbench::hold_out_validation(const std::vector<int>& train, std::vector<i
     fit = train;
     return;
   }
-  std::vector<std::vector<int>> by_class(class_names.size());
-  for (int i : train) by_class[data.labels[i]].push_back(i);
   Rng rng(opt.seed, 0x5a1);
-  for (auto& v : by_class) {
-    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(uint32_t(i))]);
-    size_t nv = size_t(std::floor(opt.val_fraction * double(v.size())));
-    val.insert(val.end(), v.begin(), v.begin() + nv);
-    fit.insert(fit.end(), v.begin() + nv, v.end());
+  bool grouped = opt.holdout == "specimen" && !train.empty();
+  for (int i : train)
+    grouped = grouped && size_t(i) < data.groups.size() && !data.groups[i].empty();
+  if (grouped) {
+    std::map<std::string, std::vector<int>> cells_of;
+    for (int i : train) cells_of[data.groups[i]].push_back(i);
+    std::vector<const std::vector<int>*> groups;
+    for (const auto& [name, cells] : cells_of) groups.push_back(&cells);
+    for (size_t i = groups.size(); i > 1; --i) std::swap(groups[i - 1], groups[rng.below(uint32_t(i))]);
+    const size_t want = size_t(std::floor(opt.val_fraction * double(train.size())));
+    for (const auto* g : groups) {  // whole groups until the slice is big enough
+      auto& side = val.size() < want || val.empty() ? val : fit;
+      side.insert(side.end(), g->begin(), g->end());
+    }
+    if (fit.empty()) std::swap(fit, val);  // a single group: no hold-out possible
+  } else {
+    std::vector<std::vector<int>> by_class(class_names.size());
+    for (int i : train) by_class[data.labels[i]].push_back(i);
+    for (auto& v : by_class) {
+      if (opt.holdout == "random")
+        for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(uint32_t(i))]);
+      size_t nv = size_t(std::floor(opt.val_fraction * double(v.size())));
+      // "specimen" without groups: the tail of the class in data order.
+      val.insert(val.end(), v.end() - std::ptrdiff_t(nv), v.end());
+      fit.insert(fit.end(), v.begin(), v.end() - std::ptrdiff_t(nv));
+    }
   }
   std::sort(fit.begin(), fit.end());
   std::sort(val.begin(), val.end());
@@ -425,7 +458,8 @@ std::unique_ptr<Trainer> Workbench::train_clf(DeviceFeatures& f, const Buffer<in
                 {"class_names", class_names},
                 {"feature_mean", scaler.mean},
                 {"feature_inv_std", scaler.inv_std},
-                {"best_epoch", best_epoch_}});
+                {"best_epoch", best_epoch_},
+                {"views", f.views}});
   return mlp;
 }
 
@@ -434,7 +468,8 @@ std::unique_ptr<Trainer> Workbench::train_supervised(const std::vector<int>& tra
   MlpConfig mc = mlp_config(int(dc.feature_size()), int(class_names.size()));
   Network net = build_supervised(dc, mc);
   std::string what = "supervised baseline: DCAE encoder + " + mc.describe() + ", end to end";
-  auto clf = fit_classifier(std::move(net), what, samples_of(*device_data, !opt.no_augment),
+  auto clf = fit_classifier(std::move(net), what,
+                            samples_of(*device_data, !opt.no_augment, opt.views),
                             device_data->labels, train);
   save_trainer(path("supervised.ckpt"), *clf,
                {{"kind", "supervised"}, {"config", dcae_json(dc)}, {"class_names", class_names}});

@@ -64,6 +64,7 @@ class Workbench {
   // recon_grid<suffix>.png.
   std::unique_ptr<DeviceImages> grad_data;  // uploaded on first use
   DeviceImages& ae_input(const std::string& suffix);
+  double ae_lr(const std::string& suffix) const;  // --lr, or --grad-lr for the gradient DCAE
 
   // Steps. Each writes its artefacts into the run folder.
   // Trains the DCAE on split.train; checkpoints after every epoch (the last 3 kept). With resume,

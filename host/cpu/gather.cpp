@@ -37,7 +37,9 @@ void CpuBackend::gather_batch(const Shape4& sample, const float* data, const int
         std::memcpy(dst, src, sizeof(float) * per);
         continue;
       }
-      const int sym = int(hash_u32(aug.seed, aug.step * uint64_t(batch) + i) & 7u);
+      const int sym = aug.symmetry >= 0
+                          ? (aug.symmetry & 7)
+                          : int(hash_u32(aug.seed, aug.step * uint64_t(batch) + i) & 7u);
       const int s = sample.h;
       for (int c = 0; c < sample.c; ++c) {
         const float* sp = src + size_t(c) * plane;

@@ -271,8 +271,8 @@ class CudaBackend final : public Backend {
     if (aug.rotate_flip && sample.h != sample.w)
       fail("gather_batch: rotation/flip augmentation needs square samples, got ", sample.h, "x",
            sample.w);
-    kernels::gather_batch(stream_, sample, data, index, batch, aug.rotate_flip, aug.seed, aug.step,
-                          out);
+    kernels::gather_batch(stream_, sample, data, index, batch, aug.rotate_flip, aug.symmetry,
+                          aug.seed, aug.step, out);
   }
   void gather_labels(const int32_t* labels, const int32_t* index, int batch,
                      int32_t* out) override {

@@ -194,29 +194,59 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
 // ---- features ------------------------------------------------------------------------------------
 
 DeviceFeatures extract_features(Trainer& ae, size_t latent_end, const DeviceImages& data,
-                                int batch, const ProgressFn& progress) {
+                                int batch, int views, const ProgressFn& progress) {
   Backend& be = ae.backend();
+  if (views < 1 || views > 8) fail("views must be 1..8 (symmetries of the square), got ", views);
+  if (views > 1 && data.shape.h != data.shape.w)
+    fail("rotated/flipped views need square images, got ", data.shape.h, "x", data.shape.w,
+         "; use --views 1 or a square --size");
   batch = std::max(1, std::min(batch, ae.max_batch()));
   DeviceFeatures f;
   f.count = int(data.size());
+  f.views = views;
   f.dim = int(ae.net().output_shape(latent_end - 1, 1).per_sample());
-  f.values = Buffer<float>(be, size_t(f.count) * f.dim);
-  const size_t per = data.shape.per_sample();
+  f.values = Buffer<float>(be, f.rows() * f.dim);
+  const size_t per = data.shape.per_sample(), n = data.size();
+  const Shape4 sample{1, data.shape.c, data.shape.h, data.shape.w};
+  // Views other than the identity are gathered through the backend's symmetry transform.
+  Buffer<int32_t> index;
+  Buffer<float> xb;
+  if (views > 1) {
+    std::vector<int32_t> all(n);
+    std::iota(all.begin(), all.end(), 0);
+    index = Buffer<int32_t>(be, n);
+    be.upload(index.data(), all.data(), n * sizeof(int32_t));
+    xb = Buffer<float>(be, size_t(batch) * per);
+  }
+  const size_t total = n * size_t(views);
   auto t0 = Clock::now();
-  for (size_t start = 0; start < data.size(); start += batch) {
-    int nb = int(std::min<size_t>(batch, data.size() - start));
-    const float* z = ae.forward(nb, data.images.data() + start * per, false, 0, latent_end);
-    be.copy(f.values.data() + start * f.dim, z, size_t(nb) * f.dim * sizeof(float));
-    if (progress && ((start / batch) % 20 == 19 || start + nb == data.size())) {
-      be.sync();
-      double ips = double(start + nb) / std::max(seconds_since(t0), 1e-9);
-      progress({"extract", 1, 1, start + nb, data.size(), std::nan(""), ips,
-                double(data.size() - start - nb) / std::max(ips, 1e-9)});
+  size_t done = 0;
+  for (int v = 0; v < views; ++v) {
+    for (size_t start = 0; start < n; start += batch) {
+      int nb = int(std::min<size_t>(batch, n - start));
+      const float* x = data.images.data() + start * per;
+      if (v > 0) {
+        AugmentSpec aug;
+        aug.rotate_flip = true;
+        aug.symmetry = v;
+        be.gather_batch(sample, data.images.data(), index.data() + start, nb, aug, xb.data());
+        x = xb.data();
+      }
+      const float* z = ae.forward(nb, x, false, 0, latent_end);
+      be.copy(f.values.data() + (size_t(v) * n + start) * f.dim, z,
+              size_t(nb) * f.dim * sizeof(float));
+      done += size_t(nb);
+      if (progress && ((start / batch) % 20 == 19 || done == total)) {
+        be.sync();
+        double ips = double(done) / std::max(seconds_since(t0), 1e-9);
+        progress({"extract", v + 1, views, start + nb, n, std::nan(""), ips,
+                  double(total - done) / std::max(ips, 1e-9)});
+      }
     }
   }
   be.sync();
   f.seconds = seconds_since(t0);
-  f.images_per_s = double(f.count) / std::max(f.seconds, 1e-9);
+  f.images_per_s = double(total) / std::max(f.seconds, 1e-9);
   return f;
 }
 
@@ -234,17 +264,18 @@ FeatureScaler fit_feature_scaler(Backend& be, const DeviceFeatures& f, const std
   std::vector<float> host = download_features(be, f);
   const size_t d = size_t(f.dim);
   std::vector<double> sum(d, 0.0), sq(d, 0.0);
-  for (int r : rows) {
-    const float* x = host.data() + size_t(r) * d;
-    for (size_t j = 0; j < d; ++j) {
-      sum[j] += x[j];
-      sq[j] += double(x[j]) * x[j];
+  for (int v = 0; v < f.views; ++v)
+    for (int r : rows) {
+      const float* x = host.data() + (size_t(v) * f.count + size_t(r)) * d;
+      for (size_t j = 0; j < d; ++j) {
+        sum[j] += x[j];
+        sq[j] += double(x[j]) * x[j];
+      }
     }
-  }
   FeatureScaler s;
   s.mean.resize(d);
   s.inv_std.resize(d);
-  const double n = double(rows.size());
+  const double n = double(rows.size()) * f.views;
   for (size_t j = 0; j < d; ++j) {
     double m = sum[j] / n;
     double var = std::max(sq[j] / n - m * m, 0.0);
@@ -262,35 +293,70 @@ void apply_feature_scaler(Backend& be, const FeatureScaler& s, DeviceFeatures& f
   Buffer<float> mean(be, s.mean.size()), inv(be, s.inv_std.size());
   be.upload(mean.data(), s.mean.data(), mean.bytes());
   be.upload(inv.data(), s.inv_std.data(), inv.bytes());
-  be.standardize_columns(f.count, f.dim, f.values.data(), mean.data(), inv.data(),
+  be.standardize_columns(int(f.rows()), f.dim, f.values.data(), mean.data(), inv.data(),
                          f.values.data());
   be.sync();  // the temporaries are freed on return
 }
 
 // ---- classifier ----------------------------------------------------------------------------------
 
+namespace {
+// Where view v of cell i comes from: its own feature row, or the cell's image under symmetry v.
+int32_t view_row(const SampleSet& x, int32_t cell, int v) {
+  return x.views_are_rows ? int32_t(v * x.count + cell) : cell;
+}
+AugmentSpec view_transform(const SampleSet& x, int v) {
+  AugmentSpec aug;
+  if (!x.views_are_rows && v > 0) {
+    aug.rotate_flip = true;
+    aug.symmetry = v;
+  }
+  return aug;
+}
+void check_views(const SampleSet& x) {
+  if (x.views < 1 || x.views > 8) fail("views must be 1..8, got ", x.views);
+  if (!x.views_are_rows && x.views > 1 && x.sample.h != x.sample.w)
+    fail("rotated/flipped views need square images, got ", x.sample.h, "x", x.sample.w);
+}
+}  // namespace
+
 std::vector<float> predict_probabilities(Trainer& mlp, const SampleSet& features,
                                          const std::vector<int>& rows) {
   Backend& be = mlp.backend();
   check_rows(rows, size_t(features.count), "predict");
+  check_views(features);
   const Network& net = mlp.net();
   const int classes = net.output_shape(net.layer_count() - 1, 1).c;
   const int batch = mlp.max_batch();
-  std::vector<float> probs(rows.size() * classes);
+  const size_t n = rows.size(), views = size_t(features.views);
+  std::vector<float> probs(n * classes, 0.f);
   if (rows.empty()) return probs;
-  std::vector<int32_t> idx = as_i32(rows);
+  // All views of the requested cells, view-major: one upload, one download.
+  std::vector<int32_t> idx(n * views);
+  for (size_t v = 0; v < views; ++v)
+    for (size_t i = 0; i < n; ++i) idx[v * n + i] = view_row(features, rows[i], int(v));
   Buffer<int32_t> order(be, idx.size());
   be.upload(order.data(), idx.data(), idx.size() * sizeof(int32_t));
   const Shape4 sample = features.sample;
   Buffer<float> xb(be, size_t(batch) * sample.per_sample());
-  Buffer<float> out(be, probs.size());
-  for (size_t start = 0; start < rows.size(); start += batch) {
-    int nb = int(std::min<size_t>(batch, rows.size() - start));
-    be.gather_batch(sample, features.data, order.data() + start, nb, AugmentSpec{}, xb.data());
-    const float* z = mlp.forward(nb, xb.data(), false);
-    be.softmax(nb, classes, z, out.data() + start * classes);
+  Buffer<float> out(be, idx.size() * classes);
+  for (size_t v = 0; v < views; ++v) {
+    const AugmentSpec aug = view_transform(features, int(v));
+    for (size_t start = 0; start < n; start += batch) {
+      int nb = int(std::min<size_t>(batch, n - start));
+      size_t at = v * n + start;
+      be.gather_batch(sample, features.data, order.data() + at, nb, aug, xb.data());
+      const float* z = mlp.forward(nb, xb.data(), false);
+      be.softmax(nb, classes, z, out.data() + at * classes);
+    }
   }
-  be.download(probs.data(), out.data(), out.bytes());
+  std::vector<float> all(idx.size() * classes);
+  be.download(all.data(), out.data(), out.bytes());
+  // The mean over views, summed in view order (deterministic).
+  for (size_t v = 0; v < views; ++v)
+    for (size_t k = 0; k < n * classes; ++k) probs[k] += all[v * n * classes + k];
+  if (views > 1)
+    for (float& p : probs) p /= float(views);
   return probs;
 }
 
@@ -311,10 +377,13 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
   if (train.empty()) fail("no training features");
   if (opt.epochs < 0) fail("epochs must be >= 0, got ", opt.epochs);
   check_rows(train, size_t(features.count), "train-clf");
+  check_views(features);
   const int batch = std::min<int>(opt.batch, int(train.size()));
   const int classes = mlp.net().output_shape(mlp.net().layer_count() - 1, 1).c;
   const size_t steps = (train.size() + batch - 1) / batch;
-  Buffer<int32_t> order(be, train.size());
+  // order: the cells of this epoch (their labels); rows: the view of each that the MLP sees.
+  Buffer<int32_t> order(be, train.size()), rows(be, train.size());
+  std::vector<int32_t> view_rows(train.size());
   const Shape4 sample = features.sample;
   Buffer<float> xb(be, size_t(batch) * sample.per_sample());
   Buffer<int32_t> yb(be, batch);
@@ -339,11 +408,21 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
     auto t0 = Clock::now();
     shuffle(perm, rng);
     be.upload(order.data(), perm.data(), perm.size() * sizeof(int32_t));
+    // A random view of each cell per epoch (image views come from the augmentation instead).
+    const bool row_views = features.views_are_rows && features.views > 1;
+    if (row_views) {
+      for (size_t k = 0; k < perm.size(); ++k)
+        view_rows[k] = view_row(
+            features, perm[k],
+            int(hash_u32(opt.seed ^ 0x71e3, (uint64_t(epoch) << 32) + k) % uint32_t(features.views)));
+      be.upload(rows.data(), view_rows.data(), view_rows.size() * sizeof(int32_t));
+    }
+    const int32_t* gather_rows = row_views ? rows.data() : order.data();
     for (size_t s = 0; s < steps; ++s) {
       size_t start = s * batch;
       int nb = int(std::min<size_t>(batch, train.size() - start));
       AugmentSpec aug{features.augment, opt.seed, (uint64_t(epoch) << 32) + s};
-      be.gather_batch(sample, features.data, order.data() + start, nb, aug, xb.data());
+      be.gather_batch(sample, features.data, gather_rows + start, nb, aug, xb.data());
       be.gather_labels(labels.data(), order.data() + start, nb, yb.data());
       uint64_t seed = hash_u32(opt.seed, (uint64_t(epoch) << 32) + s);
       mlp.clf_step(nb, xb.data(), yb.data(), seed, 1.f, step_loss.data() + s);

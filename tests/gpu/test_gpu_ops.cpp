@@ -696,6 +696,13 @@ TEST_F(GpuOpsGather, BatchWithAndWithoutAugmentationIsExact) {
       gpu_->gather_batch(sample, data.g(), index.g(), batch, aug, out.g());
       HEP2_EXPECT_SAME(out);
     }
+    for (int sym = 0; sym < 8; ++sym) {  // the classifier's views: one symmetry for all
+      AugmentSpec aug{true, 0xABCDEFull, 0, sym};
+      poison(out);
+      cpu_->gather_batch(sample, data.c(), index.c(), batch, aug, out.c());
+      gpu_->gather_batch(sample, data.g(), index.g(), batch, aug, out.g());
+      HEP2_EXPECT_SAME(out);
+    }
   }
 }
 

@@ -647,6 +647,34 @@ TEST(CpuOpsData, GatherBatchCopiesAndAugments) {
       Error);
 }
 
+TEST(CpuOpsData, GatherBatchWithAFixedSymmetryTurnsEveryImageTheSameWay) {
+  const Shape4 sample{1, 2, 6, 6};
+  const int dataset = 7, batch = 5;
+  const size_t per = sample.per_sample();
+  auto data = random_floats(2002, dataset * per);
+  Rng rng(2003);
+  auto index = test::random_indices(rng, batch, dataset);
+  auto be = make_cpu_backend(2);
+  std::vector<float> out(batch * per);
+  for (int sym = 0; sym < 8; ++sym) {
+    AugmentSpec aug;
+    aug.rotate_flip = true;
+    aug.seed = 5;
+    aug.symmetry = sym;
+    be->gather_batch(sample, data.data(), index.data(), batch, aug, out.data());
+    for (int i = 0; i < batch; ++i)
+      for (int c = 0; c < sample.c; ++c)
+        for (int y = 0; y < 6; ++y)
+          for (int x = 0; x < 6; ++x) {
+            int sy = 0, sx = 0;
+            symmetry_source(sym, 6, y, x, sy, sx);
+            ASSERT_EQ(out[i * per + (c * 6 + y) * 6 + x],
+                      data[size_t(index[i]) * per + (c * 6 + sy) * 6 + sx])
+                << "image " << i << " sym " << sym;
+          }
+  }
+}
+
 TEST(CpuOpsData, GatherLabelsAndArgmaxRows) {
   auto be = make_cpu_backend(1);
   const std::vector<int32_t> labels = {4, 0, 2, 1, 3}, index = {3, 3, 0, 2};

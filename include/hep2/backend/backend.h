@@ -28,6 +28,9 @@ struct AugmentSpec {
   bool rotate_flip = false;  // one of the 8 symmetries of the square, per image
   uint64_t seed = 0;         // with `step`, picks the symmetry: hash(seed, step * batch + i)
   uint64_t step = 0;
+  // >= 0: every image gets this symmetry (0..7, see symmetry_source) instead of a hashed one; the
+  // classifier's views of a cell (extract_features with views > 1) are made this way.
+  int symmetry = -1;
 };
 
 class Backend {

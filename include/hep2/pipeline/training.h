@@ -89,19 +89,25 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
                                 AeTrainState& state, const TrainControl& control = {},
                                 const ProgressFn& progress = {});
 
-// Latent features of every image (no augmentation): a device buffer n x feature_size.
+// Latent features of every image: a device buffer of (views * count) rows of dim values, view-major
+// (row v * count + i is cell i seen under square symmetry v; view 0 is the image as it is). Cells
+// have no orientation, so several views let the classifier train on rotated/flipped features and
+// average its predictions over them.
 struct DeviceFeatures {
   Buffer<float> values;
   int count = 0, dim = 0;
+  int views = 1;
+  size_t rows() const { return size_t(views) * size_t(count); }
   double seconds = 0, images_per_s = 0;
 };
+// views: 1..8, the symmetries 0..views-1 of symmetry_source() (square images only when > 1).
 DeviceFeatures extract_features(Trainer& ae, size_t latent_end, const DeviceImages& data,
-                                int batch, const ProgressFn& progress = {});
+                                int batch, int views = 1, const ProgressFn& progress = {});
 std::vector<float> download_features(Backend& be, const DeviceFeatures& f);
 
 // Per-feature standardisation for the classifier: the DCAE's latent values share a large common
-// offset and differ in scale, which slows the MLP's training badly. Fitted on the training rows,
-// stored with the classifier, applied to every feature row before the MLP sees it.
+// offset and differ in scale, which slows the MLP's training badly. Fitted on every view of the
+// training cells, stored with the classifier, applied to every feature row before the MLP sees it.
 struct FeatureScaler {
   std::vector<float> mean, inv_std;
 };
@@ -122,19 +128,25 @@ struct ClfTrainResult {
   int best_epoch = 0;
   double seconds = 0;
 };
-// What a classifier reads, one sample per row: DCAE features (dim x 1 x 1) or, for the supervised
-// baseline, images (c x h x w, optionally augmented during training).
+// What a classifier reads: DCAE features (dim x 1 x 1) or, for the supervised baseline, images
+// (c x h x w, optionally augmented during training). With views > 1 the classifier trains on a
+// random view of each cell per epoch and predicts the mean of its class probabilities over all
+// views (test-time augmentation). Features bring their views as rows (view-major, see
+// DeviceFeatures); images are turned on the fly (symmetry v for view v).
 struct SampleSet {
   const float* data = nullptr;
   Shape4 sample;  // n = 1
-  int count = 0;
+  int count = 0;         // cells
   bool augment = false;  // random rotations/flips during training (square images only)
+  int views = 1;
+  bool views_are_rows = true;  // false: images, view v = symmetry v applied when gathering
 };
 inline SampleSet samples_of(const DeviceFeatures& f) {
-  return {f.values.data(), Shape4{1, f.dim, 1, 1}, f.count, false};
+  return {f.values.data(), Shape4{1, f.dim, 1, 1}, f.count, false, f.views, true};
 }
-inline SampleSet samples_of(const DeviceImages& d, bool augment) {
-  return {d.images.data(), Shape4{1, d.shape.c, d.shape.h, d.shape.w}, d.shape.n, augment};
+inline SampleSet samples_of(const DeviceImages& d, bool augment, int views = 1) {
+  return {d.images.data(), Shape4{1, d.shape.c, d.shape.h, d.shape.w}, d.shape.n, augment, views,
+          false};
 }
 
 ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
@@ -142,7 +154,7 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
                                 const std::vector<int>& validation, const ClfTrainOptions& opt,
                                 const ProgressFn& progress = {});
 
-// Class probabilities (rows of `classes`) for the given feature rows.
+// Class probabilities (rows of `classes`) of the given cells, averaged over the set's views.
 std::vector<float> predict_probabilities(Trainer& mlp, const SampleSet& features,
                                          const std::vector<int>& rows);
 // argmax of each row of probabilities.
