@@ -58,14 +58,28 @@ namespace {
 // The MSE of answering every image with the per-pixel mean image: the best any constant output can
 // do. A collapsed autoencoder sits at (or above) it.
 double mean_image_loss(Backend& be, const DeviceImages& data, const std::vector<int>& rows) {
-  size_t per = data.shape.per_sample();
-  std::vector<float> img(per);
+  const size_t per = data.shape.per_sample(), n_images = data.size();
+  // How often each image counts; the images are downloaded in large chunks, not one at a time
+  // (a transfer per image is slow on a GPU).
+  std::vector<uint32_t> weight(n_images, 0);
+  for (int r : rows) ++weight[size_t(r)];
+  const size_t chunk = std::max<size_t>(1, (size_t(16) << 20) / (per * sizeof(float)));
+  std::vector<float> img(std::min(chunk, n_images) * per);
   std::vector<double> sum(per, 0.0), sq(per, 0.0);
-  for (int r : rows) {
-    be.download(img.data(), data.images.data() + size_t(r) * per, per * sizeof(float));
-    for (size_t i = 0; i < per; ++i) {
-      sum[i] += img[i];
-      sq[i] += double(img[i]) * img[i];
+  for (size_t start = 0; start < n_images; start += chunk) {
+    const size_t nb = std::min(chunk, n_images - start);
+    bool any = false;
+    for (size_t k = 0; k < nb && !any; ++k) any = weight[start + k] > 0;
+    if (!any) continue;
+    be.download(img.data(), data.images.data() + start * per, nb * per * sizeof(float));
+    for (size_t k = 0; k < nb; ++k) {
+      const double w = weight[start + k];
+      if (w == 0) continue;
+      const float* x = img.data() + k * per;
+      for (size_t i = 0; i < per; ++i) {
+        sum[i] += w * x[i];
+        sq[i] += w * double(x[i]) * x[i];
+      }
     }
   }
   double n = double(rows.size()), total = 0;
