@@ -25,8 +25,7 @@ std::string format_number(float value);
 void write_csv(const std::string& path, const std::vector<std::string>& header,
                const std::vector<std::vector<std::string>>& rows);
 
-// Parses RFC 4180 text (quoted fields, doubled quotes, LF or CRLF line ends, a final line end
-// optional). Throws Error on an unterminated quote or text after a closing quote.
-std::vector<std::vector<std::string>> parse_csv(std::string_view text);
+// Reading CSV is the manifest reader's job (parse_csv in hep2/pipeline/manifest.h): one reader
+// for every CSV hep2 reads, including its own files read back in tests.
 
 }  // namespace hep2
