@@ -13,7 +13,7 @@ nlohmann::json Options::to_json() const {
           {"test_fraction", test_fraction},
           {"method", method},       {"size", size},           {"decoder", decoder},         {"channels", channels},
           {"init", init},           {"epochs", epochs},           {"batch", batch},
-          {"lr", lr},               {"grad_lr", grad_lr},         {"no_augment", no_augment},   {"clf_epochs", clf_epochs},
+          {"lr", lr},               {"grad_lr", grad_lr},         {"ae_noise", ae_noise},         {"no_augment", no_augment},   {"clf_epochs", clf_epochs},
           {"clf_batch", clf_batch}, {"clf_lr", clf_lr},           {"dropout", dropout},
           {"weight_decay", weight_decay}, {"patience", patience}, {"val_fraction", val_fraction},
           {"views", views},         {"holdout", holdout},
@@ -41,6 +41,7 @@ void Options::merge_json(const nlohmann::json& j) {
   get("batch", batch);
   get("lr", lr);
   get("grad_lr", grad_lr);
+  get("ae_noise", ae_noise);
   get("no_augment", no_augment);
   get("clf_epochs", clf_epochs);
   get("clf_batch", clf_batch);
@@ -67,6 +68,7 @@ void Options::validate() const {
   need(std::isfinite(lr) && lr > 0 && lr < 1, "--lr", "must be a number in (0, 1)");
   need(std::isfinite(grad_lr) && grad_lr >= 0 && grad_lr < 1, "--grad-lr",
        "must be a number in [0, 1) (0: the same as --lr)");
+  need(ae_noise >= 0 && ae_noise < 1, "--ae-noise", "must be in [0, 1)");
   need(clf_epochs >= 0 && clf_epochs <= 100000, "--clf-epochs", "must be in 0..100000");
   need(clf_batch >= 1 && clf_batch <= 65536, "--clf-batch", "must be in 1..65536");
   need(std::isfinite(clf_lr) && clf_lr > 0 && clf_lr < 1, "--clf-lr", "must be a number in (0, 1)");
@@ -123,6 +125,10 @@ void add_ae_options(CLI::App& app, Options& o) {
                  "Hybrid method: learning rate of the gradient-image DCAE (0: the same as --lr)")
       ->capture_default_str();
   app.add_flag("--no-augment", o.no_augment, "No random rotations/flips during training");
+  app.add_option("--ae-noise", o.ae_noise,
+                 "Denoising DCAE: drop each input pixel with this probability during training "
+                 "(0: plain autoencoder)")
+      ->capture_default_str();
 }
 
 void add_clf_options(CLI::App& app, Options& o) {

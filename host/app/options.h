@@ -33,6 +33,7 @@ struct Options {
   double lr = 3e-4;
   double grad_lr = 0;  // hybrid: the gradient-image DCAE's learning rate (0: --lr)
   bool no_augment = false;
+  double ae_noise = 0;  // denoising: input pixels dropped with this probability
   // classifier
   int clf_epochs = 60;
   int clf_batch = 64;

@@ -234,6 +234,7 @@ std::unique_ptr<Trainer> Workbench::train_ae(bool resume, const std::string& suf
   to.epochs = opt.epochs;
   to.batch = opt.batch;
   to.augment = !opt.no_augment;
+  to.noise = float(opt.ae_noise);
   to.seed = opt.seed;
   TrainControl control;
   control.stop = &g_stop_requested;

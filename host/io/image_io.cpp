@@ -1,6 +1,10 @@
 // Decoding cell images and masks with OpenCV, and encoding PNGs, with errors that name the file.
 #include "hep2/io/image_io.h"
 
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cstdio>
 #include <filesystem>
 #include <system_error>
 #include <vector>
@@ -17,6 +21,21 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string size_text(cv::Size s) { return std::to_string(s.width) + "x" + std::to_string(s.height); }
+
+// The share of an over-size message that says what the limits are and what to do.
+std::string size_refusal(int64_t width, int64_t height) {
+  char mpix[32];
+  std::snprintf(mpix, sizeof mpix, "%.1f", double(width) * double(height) / 1e6);
+  return std::to_string(width) + "x" + std::to_string(height) + " pixels (" + mpix +
+         " Mpixel), more than hep2 reads for a cell image (at most " + std::to_string(kMaxImageSide) +
+         " pixels a side and " + std::to_string(kMaxImagePixels) + " pixels, 2048x2048): the file is " +
+         "corrupt, or holds more than one cell; re-export or remove it (a field or slide image must " +
+         "first be cut into one image per cell)";
+}
+
+bool within_limits(int64_t width, int64_t height) {
+  return width <= kMaxImageSide && height <= kMaxImageSide && width * height <= kMaxImagePixels;
+}
 
 // The checks imread cannot tell apart (it returns an empty matrix for all of them).
 void require_readable_file(const std::string& path, const char* what) {
@@ -36,12 +55,31 @@ void require_readable_file(const std::string& path, const char* what) {
 
 cv::Mat decode(const std::string& path, const char* what) {
   require_readable_file(path, what);
+  const std::string bytes = read_file(path);
+  if (bytes.empty())
+    fail(what, " '", path, "' is empty (0 bytes): the copy or export was interrupted; copy the file again");
+  if (bytes.size() > size_t(INT_MAX))
+    fail("cannot decode ", what, " '", path, "': it is ", bytes.size(), " bytes, more than any image ",
+         "of at most ", kMaxImagePixels, " pixels needs; re-export or remove it");
+  // Refused before decoding: what hep2 cannot size, and what claims too many pixels.
+  const ImageHeader header = read_image_header(bytes);
+  if (header.format.empty())
+    fail("cannot decode ", what, " '", path, "': it is not an image hep2 can read, or it is corrupt ",
+         "or truncated (supported: PNG, TIFF, BMP, JPEG, PBM/PGM/PPM); re-export or remove it");
+  if (!header.sized)
+    fail("cannot decode ", what, " '", path, "': its ", header.format, " header is corrupt or ",
+         "truncated (it gives no usable image size); re-export or remove it");
+  if (!within_limits(header.width, header.height))
+    fail("cannot decode ", what, " '", path, "': its ", header.format, " header claims ",
+         size_refusal(header.width, header.height));
   // IMREAD_UNCHANGED keeps 16-bit and float depths and the alpha channel; colour stays BGR.
+  // imdecode of the bytes checked above, not imread of the path: what is decoded is what was sized.
   cv::Mat image;
   try {
-    image = cv::imread(path, cv::IMREAD_UNCHANGED);
+    const cv::Mat buffer(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+    image = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
-    // imread throws (rather than returning empty) e.g. when a corrupt header claims a size over
+    // imdecode throws (rather than returning empty) e.g. when a corrupt header claims a size over
     // OpenCV's limits; found by fuzzing (tests/fuzz/fuzz_image.cpp).
     fail("cannot decode ", what, " '", path, "': OpenCV refused it (", e.err, "); the file is corrupt ",
          "or not an image it can read (supported: PNG, TIFF, BMP, JPEG); re-export or remove it");
@@ -51,6 +89,9 @@ cv::Mat decode(const std::string& path, const char* what) {
          "corrupt or truncated (supported: PNG, TIFF, BMP, JPEG); re-export or remove it");
   if (image.dims != 2)
     fail(what, " '", path, "' has ", image.dims, " dimensions: expected a 2-D image");
+  // The decoded size as well, should a decoder ever read a size other than the header's.
+  if (!within_limits(image.cols, image.rows))
+    fail("cannot decode ", what, " '", path, "': it decodes to ", size_refusal(image.cols, image.rows));
   return image;
 }
 

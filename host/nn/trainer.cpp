@@ -31,20 +31,25 @@ void Trainer::init(InitScheme scheme, uint64_t seed) {
 
 const float* Trainer::forward(int batch, const float* x, bool training, uint64_t seed,
                               size_t end) {
+  // The activation arena holds max_batch samples: a larger batch would write past it.
+  HEP2_CHECK(batch >= 1 && batch <= max_batch_, "batch ", batch, " outside the planned 1..",
+             max_batch_);
   return net_.forward(Pass{be_, training, seed}, batch, x, block_.params(), end);
 }
 
-void Trainer::ae_loss_and_grad(int batch, const float* x, float* loss_out) {
+void Trainer::ae_loss_and_grad(int batch, const float* x, float* loss_out, const float* target) {
   const float* z = forward(batch, x, true, 0);
   size_t count = net_.input_shape(batch).count();
   HEP2_CHECK(net_.output_shape(net_.layer_count() - 1, batch).count() == count,
              "the autoencoder's output must have the input's shape");
-  be_.sigmoid_mse(count, z, x, recon_, net_.output_grad(), loss_out ? loss_out : loss_);
+  be_.sigmoid_mse(count, z, target ? target : x, recon_, net_.output_grad(),
+                  loss_out ? loss_out : loss_);
   net_.backward(Pass{be_, true, 0}, batch, x, block_.params(), block_.grads());
 }
 
-void Trainer::ae_step(int batch, const float* x, float lr_scale, float* loss_out) {
-  ae_loss_and_grad(batch, x, loss_out);
+void Trainer::ae_step(int batch, const float* x, float lr_scale, float* loss_out,
+                      const float* target) {
+  ae_loss_and_grad(batch, x, loss_out, target);
   opt_.step(be_, block_, lr_scale);
 }
 

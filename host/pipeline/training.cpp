@@ -34,6 +34,12 @@ std::vector<int32_t> as_i32(const std::vector<int>& v) { return {v.begin(), v.en
        "for NaN/Inf values");
 }
 
+[[noreturn]] void classifier_diverged(const char* which, double loss, int epoch) {
+  fail("the classifier's ", which, " loss became ",
+       std::isnan(loss) ? "NaN" : loss > 0 ? "+Inf" : "-Inf", " in epoch ", epoch,
+       "; lower the classifier learning rate (--clf-lr)");
+}
+
 void check_rows(const std::vector<int>& rows, size_t n, const char* what) {
   for (int r : rows)
     if (r < 0 || size_t(r) >= n) fail(what, ": index ", r, " is outside the dataset of ", n);
@@ -109,6 +115,12 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
          ") does not fit this data (", steps, " steps per epoch); resume with the same data and batch");
   Buffer<int32_t> order(be, train.size());
   Buffer<float> xb(be, size_t(batch) * per);
+  if (!(opt.noise >= 0.f && opt.noise < 1.f)) fail("the denoising noise must be in [0, 1), got ", opt.noise);
+  Buffer<float> noisy, noise_mask;  // the corrupted batch, when denoising
+  if (opt.noise > 0.f) {
+    noisy = Buffer<float>(be, xb.size());
+    noise_mask = Buffer<float>(be, xb.size());
+  }
   Buffer<float> step_loss(be, steps);
   std::vector<float> losses(steps);
   std::vector<int32_t> perm;
@@ -140,7 +152,15 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
       AugmentSpec aug{opt.augment, opt.seed, (uint64_t(epoch) << 32) + s};
       Shape4 sample{1, data.shape.c, data.shape.h, data.shape.w};
       be.gather_batch(sample, data.images.data(), order.data() + start, nb, aug, xb.data());
-      ae.ae_step(nb, xb.data(), 1.f, step_loss.data() + s);
+      if (opt.noise > 0.f) {
+        // The corruption depends only on (seed, epoch, step): resumable like the augmentation.
+        be.dropout_forward(size_t(nb) * per, opt.noise,
+                           hash_u32(opt.seed ^ 0xd15e, (uint64_t(epoch) << 32) + s), xb.data(),
+                           noise_mask.data(), noisy.data());
+        ae.ae_step(nb, noisy.data(), 1.f, step_loss.data() + s, xb.data());
+      } else {
+        ae.ae_step(nb, xb.data(), 1.f, step_loss.data() + s);
+      }
       images_done += size_t(nb);
       ++steps_done;
       // The only synchronisation in the loop: a loss read for the progress line, now and then.
@@ -393,6 +413,7 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
   check_rows(train, size_t(features.count), "train-clf");
   check_views(features);
   const int batch = std::min<int>(opt.batch, int(train.size()));
+  HEP2_CHECK(batch <= mlp.max_batch(), "batch ", batch, " > planned ", mlp.max_batch());
   const int classes = mlp.net().output_shape(mlp.net().layer_count() - 1, 1).c;
   const size_t steps = (train.size() + batch - 1) / batch;
   // order: the cells of this epoch (their labels); rows: the view of each that the MLP sees.
@@ -448,9 +469,7 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
     for (size_t s = 0; s < steps; ++s)
       sum += double(losses[s]) * double(std::min<size_t>(batch, train.size() - s * batch));
     st.loss = sum / double(train.size());
-    if (!std::isfinite(st.loss))
-      fail("the classifier's loss became ", st.loss, " in epoch ", epoch,
-           "; lower the classifier learning rate (--clf-lr)");
+    if (!std::isfinite(st.loss)) classifier_diverged("training", st.loss, epoch);
     if (!validation.empty()) {
       std::vector<float> p = predict_probabilities(mlp, features, validation);
       double vl = 0;
@@ -462,6 +481,8 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
       }
       st.val_loss = vl / double(validation.size());
       st.val_acc = double(correct) / double(validation.size());
+      // The last update of the epoch is seen here first (the training loss predates it).
+      if (!std::isfinite(st.val_loss)) classifier_diverged("validation", st.val_loss, epoch);
       if (st.val_loss < best) {
         best = st.val_loss;
         res.best_epoch = epoch;
@@ -489,6 +510,13 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
     mlp.block().set_params(be, best_params);
     mlp.optimizer().set_steps(t);
   }
+  // Without validation nothing has run the parameters after the last update: one that blew them
+  // up (to ~1e30, still finite) would otherwise be saved and answer NaN for every cell.
+  const std::vector<int> probe(train.begin(), train.begin() + batch);
+  for (float p : predict_probabilities(mlp, features, probe))
+    if (!std::isfinite(p))
+      fail("the classifier's parameters became unusable in its last update (its outputs are not ",
+           "finite); lower the classifier learning rate (--clf-lr)");
   res.seconds = seconds_since(t_all);
   return res;
 }

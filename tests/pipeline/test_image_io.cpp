@@ -1,11 +1,14 @@
 // ImageIo: decoding every stored form a cell image comes in (8/16-bit, float, gray, gray+alpha,
-// RGB, RGBA, palette; PNG, TIFF, BMP, JPEG) and the errors for files that cannot be used.
+// RGB, RGBA, palette; PNG, TIFF, BMP, JPEG, PGM/PPM) and the errors for files that cannot be used,
+// among them headers that claim more pixels than a cell image has (read before decoding).
 // The palette, gray+alpha, 16-bit and float fixtures below were encoded by Pillow, not OpenCV,
 // so decoding is checked against an independent encoder; the expected pixel values are the
 // ones given to Pillow.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <vector>
 
 #include <opencv2/imgcodecs.hpp>
 
@@ -259,6 +262,289 @@ TEST(ImageIo, WritePngRoundTripsSixteenBit) {
   const cv::Mat back = read_image(dir.file("out/w.png"));
   ASSERT_EQ(back.type(), CV_16UC1);
   EXPECT_EQ(cv::norm(back, image, cv::NORM_INF), 0.0);
+}
+
+// ---- header sizes and their limits ---------------------------------------------------------------
+
+// Integers as header bytes, for files built by hand.
+std::string le(uint64_t v, int bytes) {
+  std::string s;
+  for (int i = 0; i < bytes; ++i) s += char((v >> (8 * i)) & 0xff);
+  return s;
+}
+std::string be(uint64_t v, int bytes) {
+  std::string s;
+  for (int i = bytes - 1; i >= 0; --i) s += char((v >> (8 * i)) & 0xff);
+  return s;
+}
+
+std::string encoded(const std::string& ext, const cv::Mat& image, const std::vector<int>& params = {}) {
+  std::vector<unsigned char> bytes;
+  if (!cv::imencode(ext, image, bytes, params)) throw std::runtime_error("test fixture: cannot encode " + ext);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+cv::Mat decoded(const std::string& bytes) {
+  return cv::imdecode(cv::Mat(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data())), cv::IMREAD_UNCHANGED);
+}
+
+// A real baseline JPEG whose frame header (SOF0) is made to claim width x height: libjpeg decodes
+// it, filling the pixels the file does not hold (the fuzzer's find was such a file, 344 bytes).
+std::string jpeg_claiming(int width, int height) {
+  std::string jpg = encoded(".jpg", test::gradient8(16, 16));
+  const size_t sof = jpg.find("\xff\xc0");
+  if (sof == std::string::npos) throw std::runtime_error("test fixture: no SOF0 in the JPEG");
+  jpg.replace(sof + 5, 2, be(uint64_t(height), 2));
+  jpg.replace(sof + 7, 2, be(uint64_t(width), 2));
+  return jpg;
+}
+
+// Hand-built headers of each format read_image sizes, claiming width x height. The pixel data is
+// missing or short: the files are refused before any decoder could notice.
+std::string png_claiming(uint64_t width, uint64_t height) {
+  return std::string("\x89PNG\r\n\x1a\n") + be(13, 4) + "IHDR" + be(width, 4) + be(height, 4) +
+         std::string("\x08\x00\x00\x00\x00", 5) + be(0, 4) + std::string(64, '\0');
+}
+std::string bmp_claiming(int64_t width, int64_t height) {  // BITMAPINFOHEADER, 24-bit
+  return "BM" + le(54 + 64, 4) + le(0, 4) + le(54, 4) + le(40, 4) + le(uint64_t(width), 4) +
+         le(uint64_t(height), 4) + le(1, 2) + le(24, 2) + std::string(24, '\0') + std::string(64, '\x7f');
+}
+std::string os2_bmp_claiming(uint64_t width, uint64_t height) {  // 12-byte core header, 24-bit
+  return "BM" + le(26 + 64, 4) + le(0, 4) + le(26, 4) + le(12, 4) + le(width, 2) + le(height, 2) +
+         le(1, 2) + le(24, 2) + std::string(64, '\x7f');
+}
+// Classic TIFF in either byte order, or BigTIFF (little-endian): 8-bit gray, one strip.
+std::string tiff_claiming(uint64_t width, uint64_t height, bool big_endian, bool big_tiff = false) {
+  auto num = [&](uint64_t v, int bytes) { return big_endian ? be(v, bytes) : le(v, bytes); };
+  const int count_bytes = big_tiff ? 8 : 4, value_bytes = big_tiff ? 8 : 4;
+  std::string t = big_endian ? "MM" : "II";
+  t += num(big_tiff ? 43 : 42, 2);
+  if (big_tiff) t += num(8, 2) + num(0, 2) + num(16, 8);
+  else t += num(8, 4);
+  const int entries = 8;
+  const uint64_t data = t.size() + (big_tiff ? 8 : 2) + uint64_t(entries) * (big_tiff ? 20 : 12) + value_bytes;
+  t += num(entries, big_tiff ? 8 : 2);
+  auto entry = [&](uint64_t tag, uint64_t type, uint64_t value) {
+    t += num(tag, 2) + num(type, 2) + num(1, count_bytes);
+    const int size = type == 3 ? 2 : type == 4 ? 4 : 8;
+    t += num(value, size) + std::string(size_t(value_bytes - size), '\0');  // left-justified
+  };
+  entry(256, 4, width);
+  entry(257, 4, height);
+  entry(258, 3, 8);                             // bits per sample
+  entry(259, 3, 1);                             // no compression
+  entry(262, 3, 1);                             // black is zero
+  entry(273, big_tiff ? 16 : 4, data);          // strip offset
+  entry(278, 4, height);                        // rows per strip
+  entry(279, big_tiff ? 16 : 4, width * height);  // strip bytes
+  t += num(0, value_bytes);                     // no next directory
+  return t + std::string(64, '\x40');
+}
+std::string pgm_claiming(uint64_t width, uint64_t height) {
+  return "P5\n# a comment\n" + std::to_string(width) + " " + std::to_string(height) + "\n255\n" +
+         std::string(64, '\x40');
+}
+
+struct Claim {
+  const char* what;
+  std::string bytes;
+};
+
+// The fuzzer's find: a JPEG that claims 18761 x 8200 pixels (154 Mpixel) in 344 bytes took 3.4 s
+// and 1.5 GB to decode and preprocess (170 s under the fuzzer). Its header is read first now.
+TEST(ImageIo, HeaderClaimingTooManyPixelsIsRefusedBeforeDecoding) {
+  TempDir dir;
+  // OpenCV alone decodes such a file to the full claimed size: the refusal below is hep2's.
+  const cv::Mat bomb = decoded(jpeg_claiming(4096, 4096));
+  ASSERT_EQ(bomb.size(), cv::Size(4096, 4096));
+
+  for (const auto& [w, h] : {std::pair{18761, 8200}, std::pair{4096, 4096}}) {
+    const std::string size = std::to_string(w) + "x" + std::to_string(h);
+    SCOPED_TRACE(size);
+    const std::string path = dir.file("bomb_" + size + ".jpg");
+    test::write_text(path, jpeg_claiming(w, h));
+    const auto t0 = std::chrono::steady_clock::now();
+    std::string message = error_of([&] { read_image(path); });
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // "header claims": refused from the header, not after decoding (the decoded size is checked
+    // too, as "decodes to").
+    for (const std::string& part : {path, "JPEG header claims " + size + " pixels", std::string("at most 16384 pixels a side and 4194304 pixels"),
+                                   std::string("re-export or remove it")})
+      EXPECT_NE(message.find(part), std::string::npos) << "missing '" << part << "' in: " << message;
+    EXPECT_LT(seconds, 0.5) << "refused, but only after " << seconds << " s";
+    // A mask is read the same way.
+    message = error_of([&] { read_mask(path, cv::Size(w, h), "cell.png"); });
+    EXPECT_NE(message.find("cannot decode mask '" + path + "': its JPEG header claims " + size), std::string::npos)
+        << message;
+  }
+}
+
+// Every format read_image accepts has its header checked: a claim just over the pixel limit
+// (2049 x 2048) or the side limit (16385 x 1) is refused, naming the format and the claim.
+TEST(ImageIo, EachFormatsClaimIsCheckedAgainstTheLimits) {
+  TempDir dir;
+  for (const auto& [w, h] : {std::pair<uint64_t, uint64_t>{2049, 2048}, {16385, 1}, {1, 16385}}) {
+    const std::string size = std::to_string(w) + "x" + std::to_string(h);
+    const Claim claims[] = {
+        {"PNG", png_claiming(w, h)},
+        {"JPEG", jpeg_claiming(int(w), int(h))},
+        {"BMP", bmp_claiming(int64_t(w), int64_t(h))},
+        {"BMP", bmp_claiming(int64_t(w), -int64_t(h))},  // top-down rows
+        {"BMP", os2_bmp_claiming(w, h)},
+        {"TIFF", tiff_claiming(w, h, false)},
+        {"TIFF", tiff_claiming(w, h, true)},
+        {"TIFF", tiff_claiming(w, h, false, true)},
+        {"PNM", pgm_claiming(w, h)},
+    };
+    for (const Claim& c : claims) {
+      SCOPED_TRACE(std::string(c.what) + " " + size);
+      const std::string path = dir.file(std::string("claim.") + c.what);
+      test::write_text(path, c.bytes);
+      const ImageHeader header = read_image_header(c.bytes);
+      EXPECT_EQ(header.format, c.what);
+      EXPECT_TRUE(header.sized);
+      EXPECT_EQ(header.width, int64_t(w));
+      EXPECT_EQ(header.height, int64_t(h));
+      const std::string message = error_of([&] { read_image(path); });
+      const std::string want = std::string("its ") + c.what + " header claims " + size + " pixels";
+      EXPECT_NE(message.find(want), std::string::npos) << message;
+    }
+  }
+}
+
+// At the limits exactly, images are read: 2048 x 2048 and 16384 x 1 pixels.
+TEST(ImageIo, ImagesAtTheLimitsAreRead) {
+  TempDir dir;
+  for (const cv::Size size : {cv::Size(2048, 2048), cv::Size(16384, 1), cv::Size(1, 16384)}) {
+    cv::Mat image(size, CV_8U, cv::Scalar(9));
+    image.at<unsigned char>(0, 0) = 200;
+    for (const char* ext : {".png", ".jpg", ".tif"}) {
+      SCOPED_TRACE(std::string(ext) + " " + std::to_string(size.width) + "x" + std::to_string(size.height));
+      const std::string path = dir.file(std::string("limit") + ext);
+      test::write_image(path, image);
+      EXPECT_EQ(read_image(path).size(), size);
+    }
+  }
+}
+
+// The size read from the header is the size OpenCV decodes, for the encoders at hand (OpenCV's
+// and Pillow's) and hand-built variants (big-endian TIFF, BigTIFF, top-down and OS/2 BMP).
+TEST(ImageIo, HeaderSizeIsTheDecodedSize) {
+  cv::Mat gray8 = test::gradient8(7, 5), gray16, gray32f, bgr(5, 7, CV_8UC3), bgra(5, 7, CV_8UC4);
+  gray8.convertTo(gray16, CV_16U, 200.0);
+  gray8.convertTo(gray32f, CV_32F, 1.0 / 255.0);
+  cv::randu(bgr, 0, 256);
+  cv::randu(bgra, 0, 256);
+  // A JPEG with a comment segment and stray bytes before its frame header (libjpeg skips them).
+  std::string odd_jpeg = encoded(".jpg", gray8);
+  odd_jpeg.insert(odd_jpeg.find("\xff\xc0"), std::string("\xff\xfe\x00\x06note", 8) + "junk");
+  std::string top_down = encoded(".bmp", bgr);
+  top_down.replace(22, 4, le(uint64_t(uint32_t(-5)), 4));
+  const Claim files[] = {
+      {"PNG", encoded(".png", gray8)},
+      {"PNG", encoded(".png", gray16)},
+      {"PNG", encoded(".png", bgr)},
+      {"PNG", encoded(".png", bgra)},
+      {"PNG", bytes_of(kPalettePng)},
+      {"PNG", bytes_of(kGrayAlphaPng)},
+      {"PNG", bytes_of(kGray16Png)},
+      {"JPEG", encoded(".jpg", gray8)},
+      {"JPEG", encoded(".jpg", bgr)},
+      {"JPEG", encoded(".jpg", bgr, {cv::IMWRITE_JPEG_PROGRESSIVE, 1})},
+      {"JPEG", encoded(".jpg", bgr, {cv::IMWRITE_JPEG_RST_INTERVAL, 1})},
+      {"JPEG", odd_jpeg},
+      {"BMP", encoded(".bmp", gray8)},
+      {"BMP", encoded(".bmp", bgr)},
+      {"BMP", encoded(".bmp", bgra)},
+      {"BMP", top_down},
+      {"BMP", os2_bmp_claiming(7, 5) + std::string(200, '\x10')},
+      {"TIFF", encoded(".tif", gray8)},
+      {"TIFF", encoded(".tif", gray16)},
+      {"TIFF", encoded(".tif", gray32f)},
+      {"TIFF", encoded(".tif", bgr, {cv::IMWRITE_TIFF_COMPRESSION, 5})},  // LZW
+      {"TIFF", bytes_of(kGray16Tiff)},
+      {"TIFF", bytes_of(kFloatTiff)},
+      {"TIFF", tiff_claiming(7, 5, true)},
+      {"TIFF", tiff_claiming(7, 5, false, true)},
+      {"PNM", encoded(".pgm", gray8)},
+      {"PNM", encoded(".pgm", gray16)},
+      {"PNM", encoded(".ppm", bgr)},
+      {"PNM", encoded(".pgm", gray8, {cv::IMWRITE_PXM_BINARY, 0})},  // ASCII P2
+      {"PNM", encoded(".pbm", gray8)},
+  };
+  int k = 0;
+  for (const Claim& f : files) {
+    SCOPED_TRACE(std::string(f.what) + " file " + std::to_string(k++));
+    const cv::Mat image = decoded(f.bytes);
+    ASSERT_FALSE(image.empty()) << "OpenCV cannot decode this fixture";
+    const ImageHeader header = read_image_header(f.bytes);
+    EXPECT_EQ(header.format, f.what);
+    EXPECT_TRUE(header.sized);
+    EXPECT_EQ(header.width, image.cols);
+    EXPECT_EQ(header.height, image.rows);
+  }
+}
+
+// Formats OpenCV decodes but whose headers hep2 does not read are refused before decoding, so no
+// unchecked size reaches a decoder. (Cell images come as PNG, TIFF, BMP or JPEG.)
+TEST(ImageIo, FormatsWithoutAHeaderCheckAreRefused) {
+  TempDir dir;
+  const cv::Mat bgr(4, 6, CV_8UC3, cv::Scalar(10, 20, 30));
+  cv::Mat bgr32f;
+  bgr.convertTo(bgr32f, CV_32F, 1.0 / 255.0);
+  const Claim others[] = {
+      {"webp", encoded(".webp", bgr)},   {"ras", encoded(".ras", bgr)},
+      {"pam", encoded(".pam", bgr)},     {"pfm", encoded(".pfm", bgr32f)},
+      {"hdr", encoded(".hdr", bgr32f)},
+  };
+  for (const Claim& c : others) {
+    SCOPED_TRACE(c.what);
+    ASSERT_EQ(decoded(c.bytes).size(), bgr.size()) << "OpenCV reads this format itself";
+    EXPECT_EQ(read_image_header(c.bytes).format, "");
+    const std::string path = dir.file(std::string("cell.") + c.what);
+    test::write_text(path, c.bytes);
+    const std::string message = error_of([&] { read_image(path); });
+    EXPECT_NE(message.find("cannot decode image '" + path + "': it is not an image hep2 can read"),
+              std::string::npos) << message;
+    EXPECT_NE(message.find("supported: PNG, TIFF, BMP, JPEG, PBM/PGM/PPM"), std::string::npos) << message;
+  }
+}
+
+// A header cut short or malformed before it gives the size is refused as corrupt.
+TEST(ImageIo, HeaderWithoutAUsableSizeIsRefusedAsCorrupt) {
+  TempDir dir;
+  const std::string jpg = encoded(".jpg", test::gradient8(8, 8));
+  const std::string png = encoded(".png", test::gradient8(8, 8));
+  std::string sos_first = jpg;  // a scan before any frame header
+  sos_first.insert(2, std::string("\xff\xda\x00\x02", 4));
+  std::string no_height = tiff_claiming(8, 8, false);
+  no_height[10 + 12 + 1] = 0x7f;  // ImageLength (257) becomes tag 0x7f01
+  const Claim corrupt[] = {
+      {"JPEG", jpg.substr(0, jpg.find("\xff\xc0") + 6)},  // cut inside the frame header
+      {"JPEG", sos_first},
+      {"JPEG", jpeg_claiming(0, 8)},
+      {"PNG", png.substr(0, 20)},
+      {"PNG", std::string("\x89PNG\r\n\x1a\n", 8) + be(13, 4) + "IDAT" + std::string(13, '\0')},
+      {"TIFF", no_height},
+      {"TIFF", tiff_claiming(8, 8, false).substr(0, 40)},
+      {"BMP", "BM" + le(0, 12) + le(20, 4) + std::string(20, '\0')},  // no such info header size
+      {"BMP", bmp_claiming(0, 8)},
+      {"PNM", "P5\n8 x\n255\n"},
+      {"PNM", "P6\n# a size never given\n"},
+  };
+  int k = 0;
+  for (const Claim& c : corrupt) {
+    SCOPED_TRACE(std::string(c.what) + " case " + std::to_string(k));
+    const ImageHeader header = read_image_header(c.bytes);
+    EXPECT_EQ(header.format, c.what);
+    EXPECT_FALSE(header.sized);
+    const std::string path = dir.file("corrupt_" + std::to_string(k++));
+    test::write_text(path, c.bytes);
+    const std::string message = error_of([&] { read_image(path); });
+    EXPECT_NE(message.find(std::string("its ") + c.what + " header is corrupt or truncated"), std::string::npos)
+        << message;
+    EXPECT_NE(message.find(path), std::string::npos) << message;
+  }
 }
 
 TEST(ImageIo, FullScaleOfEachDepth) {

@@ -6,19 +6,22 @@
 
 #include <opencv2/core.hpp>
 
+#include "hep2/io/image_header.h"
+
 namespace hep2 {
 
 // Reads an image as stored: depth (8/16-bit, float) and channels (BGR/BGRA order for colour)
 // are kept; palette PNGs come back as 3-channel BGR. Any integer or 64-bit float depth is
 // returned as stored too; callers convert with full_scale() in mind.
-// Throws when the file is missing, empty (0 bytes) or cannot be decoded (not an image, corrupt,
-// truncated).
+// Throws when the file is missing, empty (0 bytes), in a format other than PNG, JPEG, TIFF, BMP
+// and PBM/PGM/PPM, claims more than kMaxImageSide / kMaxImagePixels in its header, or cannot be
+// decoded (not an image, corrupt, truncated).
 cv::Mat read_image(const std::string& path);
 
 // Reads a cell mask: any non-zero pixel (in any channel) is the cell. Returns CV_8U with values
 // 0 and 1. Throws when the mask cannot be read, when its size differs from `image_size` (the
 // size of the image it belongs to, named by `image_path` in the message), or when it holds no
-// cell pixel at all.
+// cell pixel at all. The format and size limits of read_image apply.
 cv::Mat read_mask(const std::string& path, cv::Size image_size, const std::string& image_path);
 
 // The value that means "full brightness" for a stored depth: 255 for 8-bit, 65535 for 16-bit,

@@ -1,7 +1,8 @@
 // A network made ready to run and learn on one backend: its ParamBlock, an activation arena sized
 // once for the largest batch, the optimiser, and device scalars for the loss. The two training
 // steps of the method are here:
-//   ae_step:  forward, fused sigmoid + MSE against the input, backward, optimiser update;
+//   ae_step:  forward, fused sigmoid + MSE against the input (or a clean target), backward,
+//             optimiser update;
 //   clf_step: forward, fused softmax cross-entropy against the labels, backward, update.
 // Nothing is allocated and nothing synchronises inside a step; read_loss() downloads the scalar.
 #pragma once
@@ -32,12 +33,16 @@ class Trainer {
   // One autoencoder step on a device batch x (batch x sample). The loss of this step (before the
   // update) goes to loss_out, a device float (loss_device() when null): a loop can give each step
   // its own slot and read them all once per epoch, without a synchronisation per step.
-  void ae_step(int batch, const float* x, float lr_scale = 1.f, float* loss_out = nullptr);
+  // target: what the reconstruction is compared with (x when null; the clean images when x is a
+  // corrupted copy: a denoising autoencoder).
+  void ae_step(int batch, const float* x, float lr_scale = 1.f, float* loss_out = nullptr,
+               const float* target = nullptr);
   // One classifier step on features x and int32 labels; seed drives dropout.
   void clf_step(int batch, const float* x, const int32_t* labels, uint64_t seed,
                 float lr_scale = 1.f, float* loss_out = nullptr);
   // Only the loss and gradients (no update): for gradient checks and GPU-vs-CPU tests.
-  void ae_loss_and_grad(int batch, const float* x, float* loss_out = nullptr);
+  void ae_loss_and_grad(int batch, const float* x, float* loss_out = nullptr,
+                        const float* target = nullptr);
   void clf_loss_and_grad(int batch, const float* x, const int32_t* labels, uint64_t seed,
                          float* loss_out = nullptr);
 

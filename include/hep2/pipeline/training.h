@@ -47,6 +47,9 @@ struct AeTrainOptions {
   int epochs = 15;
   int batch = 64;
   bool augment = true;   // random rotations by 90 degrees and flips (cells have no orientation)
+  // Denoising: each input pixel is dropped with this probability (the others scaled by 1 / (1 -
+  // noise), as inverted dropout) and the DCAE learns to reconstruct the clean image. 0: off.
+  float noise = 0.f;
   uint64_t seed = 1;
   // Collapse (NOTES.md: pre-sigmoid outputs driven to -100, zero gradients): once at least
   // collapse_min_steps steps are done, an epoch whose loss is still at least collapse_ratio times
