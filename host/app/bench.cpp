@@ -160,7 +160,8 @@ void run_bench(const BenchOptions& o) {
   }
   j["extract"]["gflops"] = enc_flops / t_extract * 1e-9;
   j["mlp"] = {{"step_ms", 1e3 * t_mlp}, {"cpu_ms", 1e3 * mlp_step.cpu}};
-  j["memory_bytes"] = {{"dcae", ae.device_bytes()}, {"mlp", mlp.device_bytes()}};
+  j["memory_bytes"] = {{"dcae", ae.device_bytes()}, {"mlp", mlp.device_bytes()},
+                       {"peak", be->peak_bytes()}};
 
   std::printf("hep2 bench on %s, batch %d, %dx%d, decoder %s (median of %d after %d warm-up)\n",
               be->name().c_str(), o.batch, o.size, o.size, o.decoder.c_str(), o.repeats, o.warmup);
@@ -170,8 +171,10 @@ void run_bench(const BenchOptions& o) {
               1e3 * t_extract, o.batch / t_extract, enc_flops / t_extract * 1e-9,
               1e3 * extract.cpu);
   std::printf("  MLP step          %8.2f ms  (cpu %.1f ms)\n", 1e3 * t_mlp, 1e3 * mlp_step.cpu);
-  std::printf("  memory: DCAE %.1f MiB, MLP %.1f MiB\n", ae.device_bytes() / 1048576.0,
-              mlp.device_bytes() / 1048576.0);
+  std::printf("  memory: DCAE %.1f MiB, MLP %.1f MiB (parameters, moments, activations); peak "
+              "with workspaces %.1f MiB\n",
+              ae.device_bytes() / 1048576.0, mlp.device_bytes() / 1048576.0,
+              be->peak_bytes() / 1048576.0);
 
   if (o.layers) {
     LayerClock lc{be.get(), Clock::now(), {}};

@@ -61,6 +61,7 @@ void Workbench::save_config() const {
   nlohmann::json j = opt.to_json();
   j["out"] = run_dir;
   j["backend"] = be->name();
+  j["peak_device_bytes"] = be->peak_bytes();  // the whole run so far: data, models, workspaces
   j["version"] = HEP2_VERSION;
   write_file_atomic(path("config.json"), j.dump(2) + "\n");
 }
@@ -528,6 +529,7 @@ Metrics Workbench::evaluate(Trainer& mlp, const SampleSet& f, const std::vector<
   j["train_clf_seconds"] = times.train_clf_seconds;
   j["test_cells"] = rows.size();
   j["backend"] = be->name();
+  j["peak_device_bytes"] = be->peak_bytes();  // the whole run so far: data, models, workspaces
   write_file_atomic(path("metrics.json"), j.dump(2) + "\n");
   char title[160];
   std::snprintf(title, sizeof title, "test cells: accuracy %.1f%%, MCA %.1f%%", 100 * m.accuracy,

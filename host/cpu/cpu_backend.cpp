@@ -44,8 +44,23 @@ void CpuBackend::reserve_scratch(int workers, size_t col_floats, size_t grad_flo
   }
 }
 
-void* CpuBackend::alloc(size_t bytes) { return aligned_alloc_bytes(bytes); }
-void CpuBackend::free(void* p) { aligned_free(p); }
+void* CpuBackend::alloc(size_t bytes) {
+  void* p = aligned_alloc_bytes(bytes);
+  counter_.allocated(p, bytes);
+  return p;
+}
+void CpuBackend::free(void* p) {
+  counter_.freed(p);
+  aligned_free(p);
+}
+
+size_t CpuBackend::scratch_bytes() const {
+  size_t n = packed_.bytes() + offsets_.bytes() + chunk_grads_.bytes() + chunk_sums_.bytes();
+  for (const WorkerScratch& w : scratch_)
+    n += w.col.bytes() + w.grad.bytes() + w.sums.bytes() + w.source.bytes() + w.lanes.bytes() +
+         w.wino_in.bytes() + w.wino_out.bytes();
+  return n;
+}
 
 void CpuBackend::upload(void* dst, const void* host_src, size_t bytes) {
   if (bytes) std::memcpy(dst, host_src, bytes);

@@ -14,6 +14,7 @@
 #include "cpu/conv_engine.h"
 #include "cpu/shifted_gemm.h"
 #include "cpu/thread_pool.h"
+#include "hep2/backend/allocation_counter.h"
 #include "hep2/backend/backend.h"
 
 namespace hep2::cpu {
@@ -36,6 +37,8 @@ class CpuBackend final : public Backend {
 
   void* alloc(size_t bytes) override;
   void free(void* p) override;
+  size_t bytes_in_use() const override { return counter_.in_use() + scratch_bytes(); }
+  size_t peak_bytes() const override { return counter_.peak() + scratch_bytes(); }
   void upload(void* dst, const void* host_src, size_t bytes) override;
   void download(void* host_dst, const void* src, size_t bytes) override;
   void copy(void* dst, const void* src, size_t bytes) override;
@@ -203,6 +206,10 @@ class CpuBackend final : public Backend {
   float* packed_weights(size_t floats) { return packed_.reserve<float>(floats); }
   int32_t* tap_offsets(size_t count) { return offsets_.reserve<int32_t>(count); }
 
+  // The grow-only scratch below, in bytes (it only grows, so it counts in full towards the peak).
+  size_t scratch_bytes() const;
+
+  AllocationCounter counter_;
   int threads_ = 1;
   std::unique_ptr<ThreadPool> pool_;
   std::vector<WorkerScratch> scratch_;

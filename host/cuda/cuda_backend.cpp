@@ -23,6 +23,7 @@
 #include "elementwise.cuh"
 #include "standardize.cuh"
 #include "gather.cuh"
+#include "hep2/backend/allocation_counter.h"
 #include "hep2/backend/backend.h"
 #include "hep2/core/error.h"
 #include "loss.cuh"
@@ -77,15 +78,22 @@ class CudaBackend final : public Backend {
   // ---- memory ----------------------------------------------------------------------------------
   void* alloc(size_t bytes) override {
     Op op(*this, "alloc");
-    return cuda::device_malloc(bytes, device_, "a tensor");
+    void* p = cuda::device_malloc(bytes, device_, "a tensor");
+    counter_.allocated(p, bytes);
+    return p;
   }
   void free(void* p) override {
     // Called from destructors (Buffer, Arena): it must not throw. A failure here can only be a
     // sticky error of an earlier kernel, which the next checked call reports.
     if (!p) return;
+    counter_.freed(p);
     cudaSetDevice(device_);
     cudaFree(p);
   }
+  // Tensors, plus the fixed scratch (cuBLAS workspace, loss partials) and the grow-only
+  // convolution workspace.
+  size_t bytes_in_use() const override { return counter_.in_use() + library_bytes(); }
+  size_t peak_bytes() const override { return counter_.peak() + library_bytes(); }
   void upload(void* dst, const void* host_src, size_t bytes) override {
     Op op(*this, "upload");
     if (bytes == 0) return;
@@ -326,6 +334,10 @@ class CudaBackend final : public Backend {
   int device_;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
+  size_t library_bytes() const {
+    return kCublasWorkspace + kernels::kLossPartials * sizeof(double) + workspace_.capacity();
+  }
+  AllocationCounter counter_;
   void* cublas_workspace_ = nullptr;
   cudnnHandle_t cudnn_ = nullptr;
   double* loss_partials_ = nullptr;

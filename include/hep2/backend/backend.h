@@ -42,6 +42,11 @@ class Backend {
   // ---- memory ----------------------------------------------------------------------------------
   virtual void* alloc(size_t bytes) = 0;  // throws Error with the size on failure
   virtual void free(void* p) = 0;
+  // Memory hep2 holds on the device: what alloc() handed out plus the libraries' workspaces, now
+  // and at most since the backend was made (the workspaces only grow, so the peak is an upper
+  // bound when they grew after the allocation peak).
+  virtual size_t bytes_in_use() const = 0;
+  virtual size_t peak_bytes() const = 0;
   virtual void upload(void* dst, const void* host_src, size_t bytes) = 0;
   virtual void download(void* host_dst, const void* src, size_t bytes) = 0;  // waits for prior ops
   virtual void copy(void* dst, const void* src, size_t bytes) = 0;           // device to device
