@@ -106,6 +106,9 @@ SavedFeatures load_saved_features(Workbench& wb) {
 
 using Clock = std::chrono::steady_clock;
 
+// train-clf's parser: its callback asks which flags were given on the command line.
+CLI::App* app_of_train_clf = nullptr;
+
 }  // namespace
 
 void register_commands(CLI::App& app) {
@@ -191,20 +194,23 @@ void register_commands(CLI::App& app) {
 
   // ---- train-clf ----
   CLI::App* tclf = app.add_subcommand("train-clf", "Train the MLP on the extracted features");
+  app_of_train_clf = tclf;
   add_clf_options(*tclf, opt);
   add_system_options(*tclf, opt);
   tclf->add_option("--out", out, "Run folder with features.npy")->required();
   tclf->callback([] {
     Options o = options_of_run(out, opt);
-    // The classifier's own flags given now win over the stored ones.
-    o.clf_epochs = opt.clf_epochs;
-    o.clf_batch = opt.clf_batch;
-    o.clf_lr = opt.clf_lr;
-    o.dropout = opt.dropout;
-    o.weight_decay = opt.weight_decay;
-    o.patience = opt.patience;
-    o.val_fraction = opt.val_fraction;
-    o.holdout = opt.holdout;
+    // The classifier's flags given now win over the run's stored settings; the others keep them.
+    auto given = [](const char* flag) { return app_of_train_clf->count(flag) > 0; };
+    if (given("--clf-epochs")) o.clf_epochs = opt.clf_epochs;
+    if (given("--clf-batch")) o.clf_batch = opt.clf_batch;
+    if (given("--clf-lr")) o.clf_lr = opt.clf_lr;
+    if (given("--dropout")) o.dropout = opt.dropout;
+    if (given("--weight-decay")) o.weight_decay = opt.weight_decay;
+    if (given("--patience")) o.patience = opt.patience;
+    if (given("--val-fraction")) o.val_fraction = opt.val_fraction;
+    if (given("--holdout")) o.holdout = opt.holdout;
+    if (given("--seed")) o.seed = opt.seed;  // a new classifier; the split is in split.npy
     Workbench wb(o, out);
     SavedFeatures s = load_saved_features(wb);
     wb.data.labels = s.labels;

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hep2/io/npy.h"
+#include "hep2/pipeline/checkpoint.h"
 #include "support/run_hep2.h"
 
 namespace fs = std::filesystem;
@@ -38,7 +39,7 @@ class EndToEnd : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = temp_dir("run");
     result_ = run_hep2("run --device cpu --synth-count 400 --size 32 --epochs 4 --batch 16 --clf-epochs 40 "
-                       "--out " + dir_);
+                       "--dropout 0.2 --out " + dir_);
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
   static std::string dir_;
@@ -107,6 +108,21 @@ TEST_F(EndToEnd, StepByStepReusesTheRunFolder) {
   while (std::getline(in, line)) ++rows;
   EXPECT_EQ(rows, 13);  // header + 12 cells
   fs::remove_all(cells);
+}
+
+// train-clf on a run folder keeps the run's classifier settings unless a flag says otherwise.
+TEST_F(EndToEnd, TrainClfKeepsTheRunsSettingsUnlessAFlagIsGiven) {
+  ASSERT_EQ(result_.code, 0) << result_.output;
+  auto dropout_of_mlp = [&] {
+    return hep2::load_checkpoint(dir_ + "/mlp.ckpt").header.at("config").at("dropout").get<double>();
+  };
+  EXPECT_NEAR(dropout_of_mlp(), 0.2, 1e-6);
+  Result kept = run_hep2("train-clf --device cpu --clf-epochs 2 --out " + dir_);
+  ASSERT_EQ(kept.code, 0) << kept.output;
+  EXPECT_NEAR(dropout_of_mlp(), 0.2, 1e-6);
+  Result changed = run_hep2("train-clf --device cpu --clf-epochs 2 --dropout 0.1 --out " + dir_);
+  ASSERT_EQ(changed.code, 0) << changed.output;
+  EXPECT_NEAR(dropout_of_mlp(), 0.1, 1e-6);
 }
 
 TEST(CommandLine, BadOptionsGetOneClearLineAndNonZeroExit) {
