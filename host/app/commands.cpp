@@ -99,7 +99,19 @@ SavedFeatures load_saved_features(Workbench& wb) {
   wb.be->upload(s.features.values.data(), values.data(), values.size() * sizeof(float));
   int classes = 0;
   for (int32_t l : s.labels) classes = std::max(classes, l + 1);
-  if (wb.class_names.empty())
+  if (wb.class_names.empty() && fs::exists(wb.path("classes.json"))) {
+    try {
+      wb.class_names =
+          nlohmann::json::parse(read_file(wb.path("classes.json"))).get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception& e) {
+      fail(wb.path("classes.json"), ": not a list of class names (", e.what(),
+           "); rerun `hep2 extract --out ", wb.run_dir, "`");
+    }
+    if (int(wb.class_names.size()) < classes)
+      fail(wb.path("classes.json"), " names ", wb.class_names.size(), " classes but labels.npy has ",
+           classes, "; rerun `hep2 extract --out ", wb.run_dir, "`");
+  }
+  if (wb.class_names.empty())  // a folder from before classes.json
     for (int c = 0; c < classes; ++c) wb.class_names.push_back("class" + std::to_string(c));
   return s;
 }

@@ -355,6 +355,8 @@ void Workbench::save_features(const DeviceFeatures& f) {
   be->download(host.data(), f.values.data(), host.size() * sizeof(float));
   npy::save(path("features.npy"), host.data(), {size_t(f.count), size_t(f.dim)});
   npy::save(path("labels.npy"), data.labels.data(), {data.labels.size()});
+  // The name of each label, so the classifier steps can name the classes without the data.
+  write_file_atomic(path("classes.json"), nlohmann::json(class_names).dump() + "\n");
   std::vector<int32_t> side(data.size(), 0);
   for (int i : split.test) side[i] = 1;
   npy::save(path("split.npy"), side.data(), {side.size()});

@@ -51,7 +51,7 @@ Result EndToEnd::result_;
 TEST_F(EndToEnd, RunWritesTheWholeRunFolder) {
   ASSERT_EQ(result_.code, 0) << result_.output;
   for (const char* f : {"config.json", "ae_log.csv", "dcae.ckpt", "features.npy", "labels.npy",
-                        "split.npy", "mlp.ckpt", "clf_log.csv", "metrics.json", "confusion.png",
+                        "split.npy", "classes.json", "mlp.ckpt", "clf_log.csv", "metrics.json", "confusion.png",
                         "recon_grid.png", "loss_curve.png"})
     EXPECT_TRUE(fs::exists(dir_ + "/" + f)) << f;
   // No temporary files left behind.
@@ -123,6 +123,10 @@ TEST_F(EndToEnd, TrainClfKeepsTheRunsSettingsUnlessAFlagIsGiven) {
   Result changed = run_hep2("train-clf --device cpu --clf-epochs 2 --dropout 0.1 --out " + dir_);
   ASSERT_EQ(changed.code, 0) << changed.output;
   EXPECT_NEAR(dropout_of_mlp(), 0.1, 1e-6);
+  // ... and names the classes as the data does (classes.json), not class0, class1, ...
+  const auto names = hep2::load_checkpoint(dir_ + "/mlp.ckpt").header.at("class_names");
+  EXPECT_EQ(names, read_json(dir_ + "/metrics.json").at("classes")) << names.dump();
+  EXPECT_EQ(names.at(0).get<std::string>().rfind("class", 0), std::string::npos) << names.dump();
 }
 
 TEST(CommandLine, BadOptionsGetOneClearLineAndNonZeroExit) {
