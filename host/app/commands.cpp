@@ -220,6 +220,7 @@ void register_commands(CLI::App& app) {
     if (given("--dropout")) o.dropout = opt.dropout;
     if (given("--weight-decay")) o.weight_decay = opt.weight_decay;
     if (given("--patience")) o.patience = opt.patience;
+    if (given("--clf-ensemble")) o.clf_ensemble = opt.clf_ensemble;
     if (given("--val-fraction")) o.val_fraction = opt.val_fraction;
     if (given("--holdout")) o.holdout = opt.holdout;
     if (given("--seed")) o.seed = opt.seed;  // a new classifier; the split is in split.npy
@@ -244,9 +245,9 @@ void register_commands(CLI::App& app) {
       std::fprintf(stderr, "note: features.npy holds each cell as it is; the %d-view average of "
                    "`hep2 run` is not repeated here, so the figures can differ slightly\n",
                    wb.opt.views);
-    auto mlp = wb.load_clf(s.features.dim, 0);
+    Classifier mlp = wb.load_clf(s.features.dim, 0);
     wb.standardize(s.features);
-    Metrics m = wb.evaluate(*mlp, samples_of(s.features), s.test, [&] {
+    Metrics m = wb.evaluate(mlp, samples_of(s.features), s.test, [&] {
       std::vector<int32_t> t;
       for (int i : s.test) t.push_back(s.labels[i]);
       return t;
@@ -275,11 +276,11 @@ void register_commands(CLI::App& app) {
     wb.device_data = std::make_unique<DeviceImages>(upload_images(
         *wb.be, wb.data.shape, wb.data.images, std::vector<int32_t>(wb.data.size(), -1)));
     DeviceFeatures f = wb.method_features(false);
-    auto mlp = wb.load_clf(f.dim, 0);
+    Classifier mlp = wb.load_clf(f.dim, 0);
     wb.standardize(f);
     std::vector<int> rows(f.count);
     for (int i = 0; i < f.count; ++i) rows[i] = i;
-    std::vector<float> probs = predict_probabilities(*mlp, samples_of(f), rows);
+    std::vector<float> probs = predict_probabilities(members_of(mlp), samples_of(f), rows);
     std::vector<int32_t> pred = argmax_rows(probs, int(wb.class_names.size()));
     std::string file = predictions.empty() ? wb.path("predictions.csv") : predictions;
     bool as_json = file.size() > 5 && file.substr(file.size() - 5) == ".json";

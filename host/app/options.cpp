@@ -15,7 +15,7 @@ nlohmann::json Options::to_json() const {
           {"init", init},           {"epochs", epochs},           {"batch", batch},
           {"lr", lr},               {"grad_lr", grad_lr},         {"ae_noise", ae_noise},         {"no_augment", no_augment},   {"clf_epochs", clf_epochs},
           {"clf_batch", clf_batch}, {"clf_lr", clf_lr},           {"dropout", dropout},
-          {"weight_decay", weight_decay}, {"patience", patience}, {"val_fraction", val_fraction},
+          {"weight_decay", weight_decay}, {"patience", patience},         {"clf_ensemble", clf_ensemble}, {"val_fraction", val_fraction},
           {"views", views},         {"holdout", holdout},
           {"device", device},       {"threads", threads},         {"seed", seed},
           {"tf32", tf32},           {"out", out}};
@@ -49,6 +49,7 @@ void Options::merge_json(const nlohmann::json& j) {
   get("dropout", dropout);
   get("weight_decay", weight_decay);
   get("patience", patience);
+  get("clf_ensemble", clf_ensemble);
   get("val_fraction", val_fraction);
   get("views", views);
   get("holdout", holdout);
@@ -76,6 +77,7 @@ void Options::validate() const {
   need(std::isfinite(weight_decay) && weight_decay >= 0 && weight_decay < 1, "--weight-decay",
        "must be in [0, 1)");
   need(patience >= 1, "--patience", "must be at least 1");
+  need(clf_ensemble >= 1 && clf_ensemble <= 100, "--clf-ensemble", "must be in 1..100");
   need(val_fraction >= 0 && val_fraction < 1, "--val-fraction", "must be in [0, 1)");
   need(holdout == "specimen" || holdout == "random", "--holdout", "must be specimen or random");
   need(views >= 1 && views <= 8, "--views", "must be in 1..8 (symmetries of the square)");
@@ -139,6 +141,9 @@ void add_clf_options(CLI::App& app, Options& o) {
   app.add_option("--weight-decay", o.weight_decay, "Classifier decoupled weight decay")
       ->capture_default_str();
   app.add_option("--patience", o.patience, "Early-stopping patience (epochs)")->capture_default_str();
+  app.add_option("--clf-ensemble", o.clf_ensemble,
+                 "Classifiers to train (each its own seed and early-stopping cells) and average")
+      ->capture_default_str();
   app.add_option("--val-fraction", o.val_fraction,
                  "Fraction of training cells held out for early stopping (0: none)")
       ->capture_default_str();

@@ -41,6 +41,7 @@ struct Options {
   double dropout = 0.0;
   double weight_decay = 0.0;
   int patience = 10;
+  int clf_ensemble = 1;  // classifiers trained (seeds, early-stopping slices) and averaged
   double val_fraction = 0.1;  // of the training cells, for early stopping
   std::string holdout = "specimen";  // how that slice is chosen: specimen or random
   int views = 1;  // square symmetries per cell the classifier trains on and averages over

@@ -366,13 +366,13 @@ Metrics Workbench::run_method(bool save) {
   std::vector<int32_t> truth;
   for (int r : split.test) truth.push_back(data.labels[r]);
   if (opt.method == "supervised") {
-    auto clf = train_supervised(split.train);
-    return evaluate(*clf, samples_of(*device_data, false, opt.views), split.test, truth);
+    Classifier clf = train_supervised(split.train);
+    return evaluate(clf, samples_of(*device_data, false, opt.views), split.test, truth);
   }
   DeviceFeatures f = method_features(true);
   if (save) save_features(f);
-  auto mlp = train_clf(f, device_data->labels, split.train);
-  return evaluate(*mlp, samples_of(f), split.test, truth);
+  Classifier mlp = train_clf(f, device_data->labels, split.train);
+  return evaluate(mlp, samples_of(f), split.test, truth);
 }
 
 // Early stopping looks at a slice of the training cells, never at the test cells. The slice should
@@ -382,14 +382,14 @@ Metrics Workbench::run_method(bool save) {
 // last cells of each class in the data's order, since datasets store a specimen's cells together
 // (consecutive file numbers). "random" is a seeded stratified slice.
 void Workbench::hold_out_validation(const std::vector<int>& train, std::vector<int>& fit,
-                                    std::vector<int>& val) const {
+                                    std::vector<int>& val, int member) const {
   fit.clear();
   val.clear();
   if (opt.val_fraction <= 0) {
     fit = train;
     return;
   }
-  Rng rng(opt.seed, 0x5a1);
+  Rng rng(opt.seed + uint64_t(member) * 1000, 0x5a1);
   bool grouped = opt.holdout == "specimen" && !train.empty();
   for (int i : train)
     grouped = grouped && size_t(i) < data.groups.size() && !data.groups[i].empty();
@@ -411,107 +411,156 @@ void Workbench::hold_out_validation(const std::vector<int>& train, std::vector<i
     for (auto& v : by_class) {
       if (opt.holdout == "random")
         for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(uint32_t(i))]);
-      size_t nv = size_t(std::floor(opt.val_fraction * double(v.size())));
-      // "specimen" without groups: the tail of the class in data order.
-      val.insert(val.end(), v.end() - std::ptrdiff_t(nv), v.end());
-      fit.insert(fit.end(), v.begin(), v.end() - std::ptrdiff_t(nv));
+      const size_t nv = size_t(std::floor(opt.val_fraction * double(v.size())));
+      // "specimen" without groups: a block of consecutive cells from the end of the class in data
+      // order; ensemble member k takes the k-th block (wrapping round when they run out).
+      const size_t blocks = nv ? std::max<size_t>(1, v.size() / nv) : 1;
+      const size_t end = v.size() - (size_t(member) % blocks) * nv, begin = end - nv;
+      for (size_t i = 0; i < v.size(); ++i) (i >= begin && i < end ? val : fit).push_back(v[i]);
     }
   }
   std::sort(fit.begin(), fit.end());
   std::sort(val.begin(), val.end());
 }
 
-std::unique_ptr<Trainer> Workbench::fit_classifier(Network net, const std::string& describe,
-                                                   const SampleSet& x,
-                                                   const Buffer<int32_t>& labels,
-                                                   const std::vector<int>& train) {
-  auto clf = std::make_unique<Trainer>(*be, std::move(net), opt.clf_batch,
-                                       adam(opt.clf_lr, opt.weight_decay));
-  clf->init(init_scheme(opt.init), opt.seed + 1);
-  std::vector<int> fit, val;
-  hold_out_validation(train, fit, val);
-  ClfTrainOptions to;
-  to.epochs = opt.clf_epochs;
-  to.batch = opt.clf_batch;
-  to.seed = opt.seed;
-  to.patience = opt.patience;
-  std::fprintf(stderr, "%s: %zu training, %zu validation cells\n", describe.c_str(), fit.size(),
-               val.size());
-  ClfTrainResult r = train_classifier(*clf, x, labels, fit, val, to, progress.fn());
-  progress.finish();
-  times.train_clf_seconds = r.seconds;
-  best_epoch_ = r.best_epoch;
-  std::vector<std::vector<std::string>> rows;
-  for (const EpochStat& e : r.epochs)
-    rows.push_back({std::to_string(e.epoch), format_number(e.loss), format_number(e.val_loss),
-                    format_number(e.val_acc), format_number(e.seconds)});
-  write_csv(path("clf_log.csv"), {"epoch", "loss", "val_loss", "val_accuracy", "seconds"}, rows);
-  return clf;
+std::string Workbench::member_file(const std::string& stem, int member) const {
+  return path(member == 0 ? stem + ".ckpt" : stem + "_" + std::to_string(member + 1) + ".ckpt");
 }
 
-std::unique_ptr<Trainer> Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels,
-                                              const std::vector<int>& train) {
+Classifier Workbench::fit_classifier(const std::function<Network()>& make,
+                                     const std::string& describe, const SampleSet& x,
+                                     const Buffer<int32_t>& labels, const std::vector<int>& train,
+                                     const std::function<void(Trainer&, int, int)>& save) {
+  Classifier members;
+  std::vector<std::vector<std::string>> rows;
+  times.train_clf_seconds = 0;
+  for (int k = 0; k < opt.clf_ensemble; ++k) {
+    // Members differ in initialisation, data order, dropout and early-stopping slice.
+    const uint64_t seed = opt.seed + uint64_t(k) * 1000;
+    auto clf = std::make_unique<Trainer>(*be, make(), opt.clf_batch,
+                                         adam(opt.clf_lr, opt.weight_decay));
+    clf->init(init_scheme(opt.init), seed + 1);
+    std::vector<int> fit, val;
+    hold_out_validation(train, fit, val, k);
+    ClfTrainOptions to;
+    to.epochs = opt.clf_epochs;
+    to.batch = opt.clf_batch;
+    to.seed = seed;
+    to.patience = opt.patience;
+    if (opt.clf_ensemble > 1)
+      std::fprintf(stderr, "%s, member %d of %d: %zu training, %zu validation cells\n",
+                   describe.c_str(), k + 1, opt.clf_ensemble, fit.size(), val.size());
+    else
+      std::fprintf(stderr, "%s: %zu training, %zu validation cells\n", describe.c_str(), fit.size(),
+                   val.size());
+    ClfTrainResult r = train_classifier(*clf, x, labels, fit, val, to, progress.fn());
+    progress.finish();
+    times.train_clf_seconds += r.seconds;
+    for (const EpochStat& e : r.epochs)
+      rows.push_back({std::to_string(k + 1), std::to_string(e.epoch), format_number(e.loss),
+                      format_number(e.val_loss), format_number(e.val_acc),
+                      format_number(e.seconds)});
+    write_csv(path("clf_log.csv"),
+              {"member", "epoch", "loss", "val_loss", "val_accuracy", "seconds"}, rows);
+    save(*clf, k, r.best_epoch);
+    members.push_back(std::move(clf));
+  }
+  return members;
+}
+
+Classifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels,
+                                const std::vector<int>& train) {
   MlpConfig cfg = mlp_config(f.dim, int(class_names.size()));
   scaler = fit_feature_scaler(*be, f, train);
   standardize(f);
-  auto mlp = fit_classifier(build_mlp(cfg), cfg.describe(), samples_of(f), labels, train);
-  save_trainer(path("mlp.ckpt"), *mlp,
-               {{"kind", "mlp"},
-                {"config", {{"inputs", cfg.inputs}, {"hidden", cfg.hidden},
-                            {"classes", cfg.classes}, {"dropout", cfg.dropout}}},
-                {"class_names", class_names},
-                {"feature_mean", scaler.mean},
-                {"feature_inv_std", scaler.inv_std},
-                {"best_epoch", best_epoch_},
-                {"views", f.views}});
-  return mlp;
+  return fit_classifier(
+      [&] { return build_mlp(cfg); }, cfg.describe(), samples_of(f), labels, train,
+      [&](Trainer& mlp, int k, int best_epoch) {
+        save_trainer(member_file("mlp", k), mlp,
+                     {{"kind", "mlp"},
+                      {"config", {{"inputs", cfg.inputs}, {"hidden", cfg.hidden},
+                                  {"classes", cfg.classes}, {"dropout", cfg.dropout}}},
+                      {"class_names", class_names},
+                      {"feature_mean", scaler.mean},
+                      {"feature_inv_std", scaler.inv_std},
+                      {"best_epoch", best_epoch},
+                      {"views", f.views},
+                      {"member", k + 1},
+                      {"ensemble", opt.clf_ensemble}});
+      });
 }
 
-std::unique_ptr<Trainer> Workbench::train_supervised(const std::vector<int>& train) {
+Classifier Workbench::train_supervised(const std::vector<int>& train) {
   DcaeConfig dc = dcae_config();
   MlpConfig mc = mlp_config(int(dc.feature_size()), int(class_names.size()));
-  Network net = build_supervised(dc, mc);
   std::string what = "supervised baseline: DCAE encoder + " + mc.describe() + ", end to end";
-  auto clf = fit_classifier(std::move(net), what,
-                            samples_of(*device_data, !opt.no_augment, opt.views),
-                            device_data->labels, train);
-  save_trainer(path("supervised.ckpt"), *clf,
-               {{"kind", "supervised"}, {"config", dcae_json(dc)}, {"class_names", class_names}});
-  return clf;
+  return fit_classifier(
+      [&] { return build_supervised(dc, mc); }, what,
+      samples_of(*device_data, !opt.no_augment, opt.views), device_data->labels, train,
+      [&](Trainer& clf, int k, int best_epoch) {
+        save_trainer(member_file("supervised", k), clf,
+                     {{"kind", "supervised"}, {"config", dcae_json(dc)},
+                      {"class_names", class_names}, {"best_epoch", best_epoch},
+                      {"member", k + 1}, {"ensemble", opt.clf_ensemble}});
+      });
 }
 
-std::unique_ptr<Trainer> Workbench::load_clf(int inputs, int classes) try {
-  std::string file = path("mlp.ckpt");
-  if (!fs::exists(file)) fail(file, " does not exist: run `hep2 train-clf --out ", run_dir, "` first");
-  Checkpoint c = load_checkpoint(file);
-  if (c.header.value("kind", "") != "mlp")
-    fail(file, ": not a classifier checkpoint (kind '", c.header.value("kind", ""), "'); retrain it with ",
-         "`hep2 train-clf --out ", run_dir, "`");
-  MlpConfig cfg;
-  const auto& j = c.header.at("config");
-  cfg.inputs = j.at("inputs");
-  cfg.hidden = j.at("hidden").get<std::vector<int>>();
-  cfg.classes = j.at("classes");
-  cfg.dropout = j.at("dropout");
-  if (inputs > 0 && cfg.inputs != inputs)
-    fail(file, ": the classifier takes ", cfg.inputs, " features but the features have ", inputs,
-         " per cell; extract them with the same DCAE");
-  if (classes > 0 && cfg.classes != classes)
-    fail(file, ": the classifier has ", cfg.classes, " classes but the data has ", classes);
-  class_names = c.header.value("class_names", class_names);
-  scaler.mean = c.header.at("feature_mean").get<std::vector<float>>();
-  scaler.inv_std = c.header.at("feature_inv_std").get<std::vector<float>>();
-  auto mlp = std::make_unique<Trainer>(*be, build_mlp(cfg), opt.clf_batch, adam(opt.clf_lr, 0.f));
-  restore_trainer(file, *mlp, c);
-  return mlp;
-} catch (const nlohmann::json::exception& e) {
-  fail(path("mlp.ckpt"), ": the checkpoint's header is not what hep2 writes (", e.what(),
-       "); retrain with `hep2 train-ae` / `hep2 train-clf`");
+Classifier Workbench::load_clf(int inputs, int classes) {
+  Classifier members;
+  int count = 1;
+  for (int k = 0; k < count; ++k) {
+    const std::string file = member_file("mlp", k);
+    try {
+      if (!fs::exists(file))
+        fail(file, " does not exist: run `hep2 train-clf --out ", run_dir, "` first");
+      Checkpoint c = load_checkpoint(file);
+      if (c.header.value("kind", "") != "mlp")
+        fail(file, ": not a classifier checkpoint (kind '", c.header.value("kind", ""),
+             "'); retrain it with `hep2 train-clf --out ", run_dir, "`");
+      if (k == 0) count = std::max(1, c.header.value("ensemble", 1));
+      MlpConfig cfg;
+      const auto& j = c.header.at("config");
+      cfg.inputs = j.at("inputs");
+      cfg.hidden = j.at("hidden").get<std::vector<int>>();
+      cfg.classes = j.at("classes");
+      cfg.dropout = j.at("dropout");
+      if (inputs > 0 && cfg.inputs != inputs)
+        fail(file, ": the classifier takes ", cfg.inputs, " features but the features have ",
+             inputs, " per cell; extract them with the same DCAE");
+      if (classes > 0 && cfg.classes != classes)
+        fail(file, ": the classifier has ", cfg.classes, " classes but the data has ", classes);
+      // Every member standardises the same way: the scaler is fitted once on the training cells.
+      FeatureScaler s{c.header.at("feature_mean").get<std::vector<float>>(),
+                      c.header.at("feature_inv_std").get<std::vector<float>>()};
+      if (k == 0) {
+        class_names = c.header.value("class_names", class_names);
+        scaler = std::move(s);
+        inputs = cfg.inputs;
+        classes = cfg.classes;
+      } else if (s.mean != scaler.mean || s.inv_std != scaler.inv_std) {
+        fail(file, " belongs to another training than ", member_file("mlp", 0),
+             " (its feature scaling differs); retrain with `hep2 train-clf --out ", run_dir, "`");
+      }
+      auto mlp = std::make_unique<Trainer>(*be, build_mlp(cfg), opt.clf_batch, adam(opt.clf_lr, 0.f));
+      restore_trainer(file, *mlp, c);
+      members.push_back(std::move(mlp));
+    } catch (const nlohmann::json::exception& e) {
+      fail(file, ": the checkpoint's header is not what hep2 writes (", e.what(),
+           "); retrain with `hep2 train-ae` / `hep2 train-clf`");
+    }
+  }
+  return members;
 }
 
-Metrics Workbench::evaluate(Trainer& mlp, const SampleSet& f, const std::vector<int>& rows,
+std::vector<Trainer*> members_of(const Classifier& c) {
+  std::vector<Trainer*> m;
+  for (const auto& t : c) m.push_back(t.get());
+  return m;
+}
+
+Metrics Workbench::evaluate(const Classifier& clf, const SampleSet& f, const std::vector<int>& rows,
                             const std::vector<int32_t>& truth) {
-  std::vector<float> probs = predict_probabilities(mlp, f, rows);
+  std::vector<float> probs = predict_probabilities(members_of(clf), f, rows);
   std::vector<int32_t> pred = argmax_rows(probs, int(class_names.size()));
   Metrics m = compute_metrics(truth, pred, int(class_names.size()));
   nlohmann::json j = metrics_json(m, class_names);

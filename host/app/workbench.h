@@ -3,6 +3,7 @@
 // subcommands chain: train-ae -> extract -> train-clf -> eval.
 #pragma once
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <optional>
@@ -33,6 +34,10 @@ struct Stopped : std::runtime_error {
 };
 // Set by the SIGINT/SIGTERM handler; training loops stop after their current step.
 extern std::atomic<bool> g_stop_requested;
+
+// A trained classifier: one network, or an ensemble (--clf-ensemble) whose members differ in
+// seed and early-stopping slice; it predicts the mean of its members' probabilities.
+using Classifier = std::vector<std::unique_ptr<Trainer>>;
 
 class Workbench {
  public:
@@ -79,33 +84,38 @@ class Workbench {
   void save_features(const DeviceFeatures& f);          // features.npy, labels.npy, split.npy
   // Fits the feature scaler on the training rows and standardises f in place, then trains:
   // mlp.ckpt (with the scaler), clf_log.csv.
-  std::unique_ptr<Trainer> train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels,
-                                     const std::vector<int>& train);
+  Classifier train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels,
+                       const std::vector<int>& train);
   // The supervised baseline: the same encoder and MLP trained end to end with labels on the
   // images (augmented like the DCAE): supervised.ckpt, clf_log.csv.
-  std::unique_ptr<Trainer> train_supervised(const std::vector<int>& train);
+  Classifier train_supervised(const std::vector<int>& train);
   // The whole configured method (--method) on split.train, evaluated on split.test.
   Metrics run_method(bool save_features);
   FeatureScaler scaler;  // of the classifier trained or loaded
   void standardize(DeviceFeatures& f) { apply_feature_scaler(*be, scaler, f); }
-  std::unique_ptr<Trainer> load_clf(int inputs, int classes);  // also loads `scaler`
+  Classifier load_clf(int inputs, int classes);  // also loads `scaler`
   // metrics.json (with the group-level vote when the data has groups), confusion.png.
-  Metrics evaluate(Trainer& mlp, const SampleSet& f, const std::vector<int>& rows,
+  Metrics evaluate(const Classifier& clf, const SampleSet& f, const std::vector<int>& rows,
                    const std::vector<int32_t>& truth);
   std::optional<Metrics> group_metrics;  // of the last evaluate(), when groups are known
   void write_reconstructions(Trainer& ae, const std::string& suffix);
   std::vector<std::string> class_names;
 
  private:
+  // Early stopping's slice of the training cells for ensemble member `member`.
   void hold_out_validation(const std::vector<int>& train, std::vector<int>& fit,
-                           std::vector<int>& val) const;
-  std::unique_ptr<Trainer> fit_classifier(Network net, const std::string& describe,
-                                          const SampleSet& x, const Buffer<int32_t>& labels,
-                                          const std::vector<int>& train);
+                           std::vector<int>& val, int member) const;
+  // Trains opt.clf_ensemble networks made by `make`; save(trainer, member, best_epoch) writes one.
+  Classifier fit_classifier(const std::function<Network()>& make, const std::string& describe,
+                            const SampleSet& x, const Buffer<int32_t>& labels,
+                            const std::vector<int>& train,
+                            const std::function<void(Trainer&, int, int)>& save);
+  // <stem>.ckpt for the first member, <stem>_2.ckpt ... for the others.
+  std::string member_file(const std::string& stem, int member) const;
   size_t latent_end_ = 0;
-  int best_epoch_ = 0;
 };
 
 std::unique_ptr<Backend> open_backend(const Options& opt);
+std::vector<Trainer*> members_of(const Classifier& c);
 
 }  // namespace hep2::app

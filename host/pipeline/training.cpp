@@ -394,6 +394,20 @@ std::vector<float> predict_probabilities(Trainer& mlp, const SampleSet& features
   return probs;
 }
 
+std::vector<float> predict_probabilities(const std::vector<Trainer*>& members,
+                                         const SampleSet& features, const std::vector<int>& rows) {
+  if (members.empty()) fail("predict: a classifier needs at least one member");
+  std::vector<float> mean = predict_probabilities(*members[0], features, rows);
+  for (size_t k = 1; k < members.size(); ++k) {
+    std::vector<float> p = predict_probabilities(*members[k], features, rows);
+    if (p.size() != mean.size()) fail("predict: ensemble members disagree on the classes");
+    for (size_t i = 0; i < p.size(); ++i) mean[i] += p[i];
+  }
+  if (members.size() > 1)
+    for (float& v : mean) v /= float(members.size());
+  return mean;
+}
+
 std::vector<int32_t> argmax_rows(const std::vector<float>& probs, int classes) {
   std::vector<int32_t> out(probs.size() / classes);
   for (size_t i = 0; i < out.size(); ++i) {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -127,6 +128,36 @@ TEST_F(EndToEnd, TrainClfKeepsTheRunsSettingsUnlessAFlagIsGiven) {
   const auto names = hep2::load_checkpoint(dir_ + "/mlp.ckpt").header.at("class_names");
   EXPECT_EQ(names, read_json(dir_ + "/metrics.json").at("classes")) << names.dump();
   EXPECT_EQ(names.at(0).get<std::string>().rfind("class", 0), std::string::npos) << names.dump();
+}
+
+// --clf-ensemble: every member is saved and logged, and `eval` (which loads them all back)
+// reproduces the run's own figures.
+TEST(EndToEndEnsemble, MembersAreSavedLoggedAndReloaded) {
+  const std::string dir = temp_dir("ensemble");
+  Result run = run_hep2("run --device cpu --synth-count 150 --size 16 --channels 8,16 --epochs 2 "
+                        "--batch 16 --clf-epochs 6 --clf-ensemble 3 --out " + dir);
+  ASSERT_EQ(run.code, 0) << run.output;
+  for (const char* f : {"mlp.ckpt", "mlp_2.ckpt", "mlp_3.ckpt"})
+    EXPECT_TRUE(fs::exists(dir + "/" + f)) << f;
+  EXPECT_FALSE(fs::exists(dir + "/mlp_4.ckpt"));
+  std::ifstream log(dir + "/clf_log.csv");
+  std::string line;
+  std::getline(log, line);
+  EXPECT_EQ(line.rfind("member,epoch,", 0), 0u) << line;
+  std::set<std::string> members;
+  while (std::getline(log, line)) members.insert(line.substr(0, line.find(',')));
+  EXPECT_EQ(members, (std::set<std::string>{"1", "2", "3"}));
+  const nlohmann::json first = read_json(dir + "/metrics.json");
+  Result ev = run_hep2("eval --device cpu --out " + dir);
+  ASSERT_EQ(ev.code, 0) << ev.output;
+  const nlohmann::json again = read_json(dir + "/metrics.json");
+  EXPECT_EQ(first.at("confusion"), again.at("confusion"));
+  // A member missing is an error naming it, not a quietly smaller ensemble.
+  fs::remove(dir + "/mlp_2.ckpt");
+  Result broken = run_hep2("eval --device cpu --out " + dir);
+  EXPECT_NE(broken.code, 0);
+  EXPECT_NE(broken.output.find("mlp_2.ckpt"), std::string::npos) << broken.output;
+  fs::remove_all(dir);
 }
 
 TEST(CommandLine, BadOptionsGetOneClearLineAndNonZeroExit) {

@@ -160,6 +160,9 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
 // Class probabilities (rows of `classes`) of the given cells, averaged over the set's views.
 std::vector<float> predict_probabilities(Trainer& mlp, const SampleSet& features,
                                          const std::vector<int>& rows);
+// The mean of several classifiers' probabilities (an ensemble), added in member order.
+std::vector<float> predict_probabilities(const std::vector<Trainer*>& members,
+                                         const SampleSet& features, const std::vector<int>& rows);
 // argmax of each row of probabilities.
 std::vector<int32_t> argmax_rows(const std::vector<float>& probs, int classes);
 
