@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "data_fixtures.h"
 #include "hep2/core/error.h"
 #include "hep2/pipeline/manifest.h"
 #include "hep2/report/csv.h"
@@ -24,28 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("hep2_test_metrics_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::TempDir;
 
 // Pairs (truth, predicted) laid out from a confusion matrix, interleaved across rows so that the
 // order of samples differs from the order of the matrix.
@@ -198,7 +178,7 @@ TEST(MetricsJson, FileReadsBack) {
   TempDir dir;
   const Metrics m = three_class_metrics();
   write_metrics_json(dir.file("metrics.json"), m, kThreeNames);
-  const nlohmann::json j = nlohmann::json::parse(slurp(dir.file("metrics.json")));
+  const nlohmann::json j = nlohmann::json::parse(read_file(dir.file("metrics.json")));
   EXPECT_DOUBLE_EQ(j.at("accuracy").get<double>(), 0.7);
   EXPECT_EQ(j.at("per_class").at("homogeneous").at("support").get<int64_t>(), 4);
 }
@@ -303,7 +283,7 @@ TEST(Csv, WriteRejectsRaggedRows) {
   TempDir dir;
   EXPECT_THROW(write_csv(dir.file("log.csv"), {"epoch", "loss"}, {{"1", "0.5"}, {"2"}}), Error);
   write_csv(dir.file("log.csv"), {"epoch", "loss"}, {{"1", "0.5"}, {"2", "0.25"}});
-  EXPECT_EQ(slurp(dir.file("log.csv")), "epoch,loss\n1,0.5\n2,0.25\n");
+  EXPECT_EQ(read_file(dir.file("log.csv")), "epoch,loss\n1,0.5\n2,0.25\n");
 }
 
 // ---- predictions
@@ -316,7 +296,7 @@ TEST(Predictions, CsvParsesBackWithQuotedPaths) {
   const std::vector<float> probs = {0.25f, 0.75f, 0.9f, 0.1f, 0.3333333f, 0.6666667f};
   const std::vector<std::string> names = {"homogeneous", "speckled"};
   write_predictions_csv(dir.file("p.csv"), paths, predicted, probs, names);
-  const std::string text = slurp(dir.file("p.csv"));
+  const std::string text = read_file(dir.file("p.csv"));
   EXPECT_NE(text.find("\n\"cells/a,b.png\",speckled,"), std::string::npos) << text;
   const CsvTable table = parse_csv(text, "p.csv");
   std::vector<std::vector<std::string>> rows = {table.header};
@@ -336,7 +316,7 @@ TEST(Predictions, CsvParsesBackWithQuotedPaths) {
 TEST(Predictions, CsvWithoutProbabilities) {
   TempDir dir;
   write_predictions_csv(dir.file("p.csv"), {"x.png"}, {0}, {}, {"a", "b"});
-  EXPECT_EQ(slurp(dir.file("p.csv")), "path,predicted\nx.png,a\n");
+  EXPECT_EQ(read_file(dir.file("p.csv")), "path,predicted\nx.png,a\n");
 }
 
 TEST(Predictions, JsonKeepsOrderAndValues) {
@@ -344,7 +324,7 @@ TEST(Predictions, JsonKeepsOrderAndValues) {
   const std::vector<std::string> names = {"zeta", "alpha"};  // not alphabetical on purpose
   write_predictions_json(dir.file("p.json"), {"a,b.png", "c.png"}, {0, 1},
                          {0.8f, 0.2f, 0.35f, 0.65f}, names);
-  const auto j = nlohmann::ordered_json::parse(slurp(dir.file("p.json")));
+  const auto j = nlohmann::ordered_json::parse(read_file(dir.file("p.json")));
   EXPECT_EQ(j.at("classes").get<std::vector<std::string>>(), names);
   const auto& list = j.at("predictions");
   ASSERT_EQ(list.size(), 2u);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "data_fixtures.h"
 #include "hep2/core/error.h"
 #include "hep2/report/confusion_png.h"
 #include "hep2/report/draw.h"
@@ -25,31 +26,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("hep2_test_plots_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::TempDir;
 
 cv::Mat decode(const std::string& path) {
-  const std::string bytes = slurp(path);
+  const std::string bytes = read_file(path);
   const std::vector<uchar> buf(bytes.begin(), bytes.end());
   return cv::imdecode(buf, cv::IMREAD_UNCHANGED);
 }
@@ -151,7 +131,7 @@ TEST(ConfusionPng, DecodesWithRoomForEveryCell) {
   EXPECT_GT(count_colour(img, cv::Scalar(107, 48, 8), 40), 4 * 60 * 60);
   // Written twice, the same bytes.
   write_confusion_png(dir.file("d.png"), m, names, "test split");
-  EXPECT_EQ(slurp(dir.file("c.png")), slurp(dir.file("d.png")));
+  EXPECT_EQ(read_file(dir.file("c.png")), read_file(dir.file("d.png")));
 }
 
 TEST(ConfusionPng, ChangesWithTheCounts) {
@@ -210,7 +190,7 @@ TEST(LinePlot, EachSeriesGetsItsOwnColourAndTheOutputIsDeterministic) {
   const Series val{"validation", {1, 2, 3, 4, 5}, {0.1, 0.07, 0.05, 0.045, 0.04}};
   write_line_plot_png(dir.file("a.png"), {train, val}, "loss", "epoch", "MSE", true);
   write_line_plot_png(dir.file("b.png"), {train, val}, "loss", "epoch", "MSE", true);
-  EXPECT_EQ(slurp(dir.file("a.png")), slurp(dir.file("b.png")));
+  EXPECT_EQ(read_file(dir.file("a.png")), read_file(dir.file("b.png")));
   const cv::Mat img = decode(dir.file("a.png"));
   ASSERT_EQ(img.cols, kLinePlotWidth);
   EXPECT_GT(count_colour(img, draw::series_colour(0), 8), 100);
@@ -219,7 +199,7 @@ TEST(LinePlot, EachSeriesGetsItsOwnColourAndTheOutputIsDeterministic) {
   // Different data, different picture.
   const Series flat{"train", {1, 2, 3, 4, 5}, {0.05, 0.05, 0.05, 0.05, 0.05}};
   write_line_plot_png(dir.file("c.png"), {flat, val}, "loss", "epoch", "MSE", true);
-  EXPECT_NE(slurp(dir.file("a.png")), slurp(dir.file("c.png")));
+  EXPECT_NE(read_file(dir.file("a.png")), read_file(dir.file("c.png")));
 }
 
 TEST(LinePlot, ToleratesGapsAndEmptyData) {
