@@ -266,15 +266,16 @@ TEST(ImageIo, WritePngRoundTripsSixteenBit) {
 
 // ---- header sizes and their limits ---------------------------------------------------------------
 
-// Integers as header bytes, for files built by hand.
+// Integers as header bytes, for files built by hand (wider than 8 bytes: zero-extended).
+char byte_of(uint64_t v, int i) { return i < 8 ? char((v >> (8 * i)) & 0xff) : '\0'; }
 std::string le(uint64_t v, int bytes) {
   std::string s;
-  for (int i = 0; i < bytes; ++i) s += char((v >> (8 * i)) & 0xff);
+  for (int i = 0; i < bytes; ++i) s += byte_of(v, i);
   return s;
 }
 std::string be(uint64_t v, int bytes) {
   std::string s;
-  for (int i = bytes - 1; i >= 0; --i) s += char((v >> (8 * i)) & 0xff);
+  for (int i = bytes - 1; i >= 0; --i) s += byte_of(v, i);
   return s;
 }
 
