@@ -20,8 +20,10 @@ void ProgressLine::operator()(const TrainProgress& p) {
   char loss[32] = "";
   if (std::isfinite(p.loss)) std::snprintf(loss, sizeof loss, " loss %.5f", p.loss);
   int eta = int(std::lround(p.eta_s));
-  std::fprintf(stderr, "%s%-9s epoch %d/%d  %zu/%zu%s  %.0f img/s  ETA %d:%02d%s",
-               tty_ ? "\r" : "", p.phase.c_str(), p.epoch, p.epochs, p.done, p.total, loss,
+  // Extraction goes once over the cells per view (--views), not in epochs.
+  const char* round = p.phase == "extract" ? "view" : "epoch";
+  std::fprintf(stderr, "%s%-9s %s %d/%d  %zu/%zu%s  %.0f img/s  ETA %d:%02d%s",
+               tty_ ? "\r" : "", p.phase.c_str(), round, p.epoch, p.epochs, p.done, p.total, loss,
                p.images_per_s, eta / 60, eta % 60, tty_ ? "\033[K" : "\n");
   open_ = tty_;
   std::fflush(stderr);
