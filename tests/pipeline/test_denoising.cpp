@@ -8,10 +8,10 @@
 
 #include "hep2/backend/backend.h"
 #include "hep2/core/error.h"
-#include "hep2/core/rng.h"
 #include "hep2/nn/models.h"
 #include "hep2/nn/trainer.h"
 #include "hep2/pipeline/training.h"
+#include "support/random.h"
 
 namespace hep2 {
 namespace {
@@ -30,19 +30,14 @@ std::unique_ptr<Trainer> tiny_dcae(Backend& be) {
   return t;
 }
 
-std::vector<float> random_images(uint64_t seed, size_t n) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (float& x : v) x = float(rng.uniform());
-  return v;
-}
 
 TEST(Denoising, TheLossComparesWithTheCleanTarget) {
   auto be = make_cpu_backend(1);
   auto ae = tiny_dcae(*be);
   const int batch = 3;
   const size_t count = size_t(batch) * kSide * kSide;
-  const std::vector<float> x = random_images(1, count), target = random_images(2, count);
+  const std::vector<float> x = test::random_floats(1, count, 0.0, 1.0);
+  const std::vector<float> target = test::random_floats(2, count, 0.0, 1.0);
   Buffer<float> dx(*be, count), dt(*be, count);
   be->upload(dx.data(), x.data(), count * sizeof(float));
   be->upload(dt.data(), target.data(), count * sizeof(float));
@@ -72,7 +67,8 @@ Trained train(float noise, long stop_after) {
   auto be = make_cpu_backend(1);
   const Shape4 shape{10, 1, kSide, kSide};
   DeviceImages data =
-      upload_images(*be, shape, random_images(3, shape.count()), std::vector<int32_t>(10, 0));
+      upload_images(*be, shape, test::random_floats(3, shape.count(), 0.0, 1.0),
+                    std::vector<int32_t>(10, 0));
   std::vector<int> rows(10);
   for (int i = 0; i < 10; ++i) rows[i] = i;
   AeTrainOptions opt;
@@ -117,7 +113,8 @@ TEST(Denoising, NoiseOutOfRangeIsRefused) {
   auto ae = tiny_dcae(*be);
   const Shape4 shape{4, 1, kSide, kSide};
   DeviceImages data =
-      upload_images(*be, shape, random_images(4, shape.count()), std::vector<int32_t>(4, 0));
+      upload_images(*be, shape, test::random_floats(4, shape.count(), 0.0, 1.0),
+                    std::vector<int32_t>(4, 0));
   AeTrainOptions opt;
   opt.epochs = 1;
   opt.batch = 4;

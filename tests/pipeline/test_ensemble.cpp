@@ -6,10 +6,10 @@
 
 #include "hep2/backend/backend.h"
 #include "hep2/core/error.h"
-#include "hep2/core/rng.h"
 #include "hep2/nn/models.h"
 #include "hep2/nn/trainer.h"
 #include "hep2/pipeline/training.h"
+#include "support/random.h"
 
 namespace hep2 {
 namespace {
@@ -28,9 +28,7 @@ TEST(Ensemble, PredictsTheMeanOfItsMembers) {
     members.push_back(owned.back().get());
   }
   const int cells = 11;
-  Rng rng(4);
-  std::vector<float> x(size_t(cells) * 10);
-  for (float& v : x) v = float(rng.uniform(-2.0, 2.0));
+  const std::vector<float> x = test::random_floats(4, size_t(cells) * 10, -2.0, 2.0);
   Buffer<float> dx(*be, x.size());
   be->upload(dx.data(), x.data(), x.size() * sizeof(float));
   SampleSet set{dx.data(), Shape4{1, 10, 1, 1}, cells, false, 1, true};

@@ -5,10 +5,10 @@
 #include <vector>
 
 #include "hep2/backend/backend.h"
-#include "hep2/core/rng.h"
 #include "hep2/nn/models.h"
 #include "hep2/nn/trainer.h"
 #include "hep2/pipeline/training.h"
+#include "support/random.h"
 
 namespace hep2 {
 namespace {
@@ -16,9 +16,7 @@ namespace {
 TEST(MeanImageLoss, IsThePixelVarianceOfTheTrainingImagesCountedWithRepeats) {
   auto be = make_cpu_backend(1);
   const Shape4 shape{7, 1, 8, 8};
-  Rng rng(31);
-  std::vector<float> images(shape.count());
-  for (float& x : images) x = float(rng.uniform());
+  const std::vector<float> images = test::random_floats(31, shape.count(), 0.0, 1.0);
   DeviceImages data = upload_images(*be, shape, images, std::vector<int32_t>(7, 0));
   // Not every image, one of them twice, in no order.
   const std::vector<int> train = {5, 1, 3, 1, 6};

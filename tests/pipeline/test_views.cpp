@@ -11,16 +11,11 @@
 #include "hep2/nn/models.h"
 #include "hep2/nn/trainer.h"
 #include "hep2/pipeline/training.h"
+#include "support/random.h"
 
 namespace hep2 {
 namespace {
 
-std::vector<float> random_values(uint64_t seed, size_t n, float lo = 0.f, float hi = 1.f) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (float& x : v) x = float(rng.uniform(lo, hi));
-  return v;
-}
 
 // images (n x c x s x s) under symmetry `sym`, done the slow way on the host.
 std::vector<float> transformed(const std::vector<float>& images, int n, int c, int s, int sym) {
@@ -54,7 +49,7 @@ TEST(Views, ExtractedViewsAreTheFeaturesOfTheTurnedImages) {
   ae.init(InitScheme::Torch, 7);
   const int n = 5;  // batches of 2, 2 and 1
   const Shape4 shape{n, 1, 16, 16};
-  std::vector<float> images = random_values(11, shape.count());
+  std::vector<float> images = test::random_floats(11, shape.count(), 0.0, 1.0);
   DeviceImages data = upload_images(*be, shape, images, std::vector<int32_t>(n, 0));
 
   DeviceFeatures all = extract_features(ae, latent_end, data, 2, 8);
@@ -111,7 +106,7 @@ TEST(Views, PredictionsAreTheMeanOverViews) {
   Trainer mlp(*be, build_mlp(cfg), 4, adam(1e-3f));
   mlp.init(InitScheme::Torch, 3);
   const int cells = 9, views = 3;
-  std::vector<float> values = random_values(5, size_t(cells) * views * 16, -2.f, 2.f);
+  std::vector<float> values = test::random_floats(5, size_t(cells) * views * 16, -2.0, 2.0);
   Buffer<float> dev(*be, values.size());
   be->upload(dev.data(), values.data(), values.size() * sizeof(float));
   const std::vector<int> rows = {8, 0, 3, 3, 5};
@@ -148,7 +143,7 @@ TEST(Views, TheClassifierTrainsOnEveryView) {
   // view 1 rows classifies them; one that only ever saw view 0 could not.
   auto be = make_cpu_backend(2);
   const int cells = 120, dim = 8, views = 2;
-  std::vector<float> values = random_values(21, size_t(cells) * views * dim, -1.f, 1.f);
+  std::vector<float> values = test::random_floats(21, size_t(cells) * views * dim, -1.0, 1.0);
   std::vector<int32_t> labels(cells);
   for (int i = 0; i < cells; ++i) {
     labels[i] = i % 2;
