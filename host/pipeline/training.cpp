@@ -354,58 +354,69 @@ void check_views(const SampleSet& x) {
 }
 }  // namespace
 
-std::vector<float> predict_probabilities(Trainer& mlp, const SampleSet& features,
-                                         const std::vector<int>& rows) {
-  Backend& be = mlp.backend();
+// Each batch is gathered once and run through every member (one upload of the rows, one
+// download of all probabilities).
+std::vector<float> predict_probabilities(const std::vector<Trainer*>& members,
+                                         const SampleSet& features, const std::vector<int>& rows) {
+  if (members.empty()) fail("predict: a classifier needs at least one member");
+  Backend& be = members[0]->backend();
   check_rows(rows, size_t(features.count), "predict");
   check_views(features);
-  const Network& net = mlp.net();
-  const int classes = net.output_shape(net.layer_count() - 1, 1).c;
-  const int batch = mlp.max_batch();
-  const size_t n = rows.size(), views = size_t(features.views);
+  auto classes_of = [](Trainer& t) {
+    return t.net().output_shape(t.net().layer_count() - 1, 1).c;
+  };
+  const int classes = classes_of(*members[0]);
+  int batch = members[0]->max_batch();
+  for (Trainer* m : members) {
+    if (classes_of(*m) != classes) fail("predict: ensemble members disagree on the classes");
+    batch = std::min(batch, m->max_batch());
+  }
+  const size_t n = rows.size(), views = size_t(features.views), k_members = members.size();
   std::vector<float> probs(n * classes, 0.f);
   if (rows.empty()) return probs;
-  // All views of the requested cells, view-major: one upload, one download.
+  // All views of the requested cells, view-major.
   std::vector<int32_t> idx(n * views);
   for (size_t v = 0; v < views; ++v)
     for (size_t i = 0; i < n; ++i) idx[v * n + i] = view_row(features, rows[i], int(v));
   Buffer<int32_t> order(be, idx.size());
   be.upload(order.data(), idx.data(), idx.size() * sizeof(int32_t));
   const Shape4 sample = features.sample;
+  const size_t per_member = idx.size() * classes;
   Buffer<float> xb(be, size_t(batch) * sample.per_sample());
-  Buffer<float> out(be, idx.size() * classes);
+  Buffer<float> out(be, k_members * per_member);
   for (size_t v = 0; v < views; ++v) {
     const AugmentSpec aug = view_transform(features, int(v));
-    for (size_t start = 0; start < n; start += batch) {
-      int nb = int(std::min<size_t>(batch, n - start));
+    for (size_t start = 0; start < n; start += size_t(batch)) {
+      int nb = int(std::min<size_t>(size_t(batch), n - start));
       size_t at = v * n + start;
       be.gather_batch(sample, features.data, order.data() + at, nb, aug, xb.data());
-      const float* z = mlp.forward(nb, xb.data(), false);
-      be.softmax(nb, classes, z, out.data() + at * classes);
+      for (size_t k = 0; k < k_members; ++k) {
+        const float* z = members[k]->forward(nb, xb.data(), false);
+        be.softmax(nb, classes, z, out.data() + k * per_member + at * classes);
+      }
     }
   }
-  std::vector<float> all(idx.size() * classes);
+  std::vector<float> all(out.size());
   be.download(all.data(), out.data(), out.bytes());
-  // The mean over views, summed in view order (deterministic).
-  for (size_t v = 0; v < views; ++v)
-    for (size_t k = 0; k < n * classes; ++k) probs[k] += all[v * n * classes + k];
-  if (views > 1)
-    for (float& p : probs) p /= float(views);
+  // Each member's mean over views, then the mean over members; summed in a fixed order.
+  std::vector<float> member(n * classes);
+  for (size_t k = 0; k < k_members; ++k) {
+    std::fill(member.begin(), member.end(), 0.f);
+    for (size_t v = 0; v < views; ++v)
+      for (size_t i = 0; i < n * classes; ++i)
+        member[i] += all[k * per_member + v * n * classes + i];
+    if (views > 1)
+      for (float& p : member) p /= float(views);
+    for (size_t i = 0; i < n * classes; ++i) probs[i] += member[i];
+  }
+  if (k_members > 1)
+    for (float& p : probs) p /= float(k_members);
   return probs;
 }
 
-std::vector<float> predict_probabilities(const std::vector<Trainer*>& members,
-                                         const SampleSet& features, const std::vector<int>& rows) {
-  if (members.empty()) fail("predict: a classifier needs at least one member");
-  std::vector<float> mean = predict_probabilities(*members[0], features, rows);
-  for (size_t k = 1; k < members.size(); ++k) {
-    std::vector<float> p = predict_probabilities(*members[k], features, rows);
-    if (p.size() != mean.size()) fail("predict: ensemble members disagree on the classes");
-    for (size_t i = 0; i < p.size(); ++i) mean[i] += p[i];
-  }
-  if (members.size() > 1)
-    for (float& v : mean) v /= float(members.size());
-  return mean;
+std::vector<float> predict_probabilities(Trainer& mlp, const SampleSet& features,
+                                         const std::vector<int>& rows) {
+  return predict_probabilities(std::vector<Trainer*>{&mlp}, features, rows);
 }
 
 std::vector<int32_t> argmax_rows(const std::vector<float>& probs, int classes) {
