@@ -1,10 +1,16 @@
-// Feature standardisation kernel: y[r, c] = (x[r, c] - mean[c]) * inv_std[c]; host-side launcher.
+// Feature standardisation kernels and their host-side launchers: the statistics (column sums and
+// sums of squares over chosen rows) and the transform y[r, c] = (x[r, c] - mean[c]) * inv_std[c].
 #pragma once
 #include <cuda_runtime_api.h>
+
+#include <cstdint>
 
 namespace hep2::kernels {
 
 void standardize_columns(cudaStream_t stream, int rows, int cols, const float* x,
                          const float* mean, const float* inv_std, float* y);
+
+void column_sums(cudaStream_t stream, int cols, const float* x, const int32_t* rows, int count,
+                 double* sum, double* sum_sq);
 
 }  // namespace hep2::kernels

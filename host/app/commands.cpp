@@ -118,9 +118,6 @@ SavedFeatures load_saved_features(Workbench& wb) {
 
 using Clock = std::chrono::steady_clock;
 
-// train-clf's parser: its callback asks which flags were given on the command line.
-CLI::App* app_of_train_clf = nullptr;
-
 }  // namespace
 
 void register_commands(CLI::App& app) {
@@ -206,14 +203,13 @@ void register_commands(CLI::App& app) {
 
   // ---- train-clf ----
   CLI::App* tclf = app.add_subcommand("train-clf", "Train the MLP on the extracted features");
-  app_of_train_clf = tclf;
   add_clf_options(*tclf, opt);
   add_system_options(*tclf, opt);
   tclf->add_option("--out", out, "Run folder with features.npy")->required();
-  tclf->callback([] {
+  tclf->callback([tclf] {
     Options o = options_of_run(out, opt);
     // The classifier's flags given now win over the run's stored settings; the others keep them.
-    auto given = [](const char* flag) { return app_of_train_clf->count(flag) > 0; };
+    auto given = [tclf](const char* flag) { return tclf->count(flag) > 0; };
     if (given("--clf-epochs")) o.clf_epochs = opt.clf_epochs;
     if (given("--clf-batch")) o.clf_batch = opt.clf_batch;
     if (given("--clf-lr")) o.clf_lr = opt.clf_lr;

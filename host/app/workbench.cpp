@@ -324,11 +324,9 @@ DeviceFeatures concat_features(Backend& be, const DeviceFeatures& a, const Devic
   c.views = a.views;
   c.dim = a.dim + b.dim;
   c.values = Buffer<float>(be, c.rows() * c.dim);
-  for (size_t i = 0; i < c.rows(); ++i) {
-    float* row = c.values.data() + size_t(i) * c.dim;
-    be.copy(row, a.values.data() + size_t(i) * a.dim, size_t(a.dim) * sizeof(float));
-    be.copy(row + a.dim, b.values.data() + size_t(i) * b.dim, size_t(b.dim) * sizeof(float));
-  }
+  const size_t f = sizeof(float);
+  be.copy_rows(c.values.data(), c.dim * f, a.values.data(), a.dim * f, a.dim * f, c.rows());
+  be.copy_rows(c.values.data() + a.dim, c.dim * f, b.values.data(), b.dim * f, b.dim * f, c.rows());
   c.seconds = a.seconds + b.seconds;
   c.images_per_s = double(c.count) / std::max(c.seconds, 1e-9);
   return c;

@@ -72,6 +72,16 @@ void CpuBackend::copy(void* dst, const void* src, size_t bytes) {
   if (bytes) std::memmove(dst, src, bytes);
 }
 
+void CpuBackend::copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch,
+                           size_t row_bytes, size_t rows) {
+  if (row_bytes > dst_pitch || row_bytes > src_pitch)
+    fail("copy_rows: runs of ", row_bytes, " bytes do not fit pitches of ", dst_pitch, " and ",
+         src_pitch);
+  for (size_t i = 0; i < rows && row_bytes; ++i)
+    std::memcpy(static_cast<char*>(dst) + i * dst_pitch,
+                static_cast<const char*>(src) + i * src_pitch, row_bytes);
+}
+
 void CpuBackend::fill(float* dst, size_t count, float value) {
   const int workers = elementwise_workers(count);
   run_ranges(*pool_, workers, count,

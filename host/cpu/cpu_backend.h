@@ -42,6 +42,8 @@ class CpuBackend final : public Backend {
   void upload(void* dst, const void* host_src, size_t bytes) override;
   void download(void* host_dst, const void* src, size_t bytes) override;
   void copy(void* dst, const void* src, size_t bytes) override;
+  void copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, size_t row_bytes,
+                 size_t rows) override;
   void fill(float* dst, size_t count, float value) override;
   void sync() override {}
 
@@ -95,6 +97,8 @@ class CpuBackend final : public Backend {
   void gather_labels(const int32_t* labels, const int32_t* index, int batch, int32_t* out) override;
   void standardize_columns(int rows, int cols, const float* x, const float* mean,
                            const float* inv_std, float* y) override;
+  void column_sums(int cols, const float* x, const int32_t* rows, int count, double* sum,
+                   double* sum_sq) override;
   void argmax_rows(int batch, int classes, const float* z, int32_t* out) override;
 
  private:

@@ -111,6 +111,16 @@ class CudaBackend final : public Backend {
     if (bytes == 0) return;
     HEP2_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream_));
   }
+  void copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, size_t row_bytes,
+                 size_t rows) override {
+    Op op(*this, "copy_rows");
+    if (row_bytes > dst_pitch || row_bytes > src_pitch)
+      fail("copy_rows: runs of ", row_bytes, " bytes do not fit pitches of ", dst_pitch, " and ",
+           src_pitch);
+    if (row_bytes == 0 || rows == 0) return;
+    HEP2_CUDA_CHECK(cudaMemcpy2DAsync(dst, dst_pitch, src, src_pitch, row_bytes, rows,
+                                      cudaMemcpyDeviceToDevice, stream_));
+  }
   void fill(float* dst, size_t count, float value) override {
     Op op(*this, "fill");
     kernels::fill(stream_, dst, count, value);
@@ -291,6 +301,13 @@ class CudaBackend final : public Backend {
                            const float* inv_std, float* y) override {
     Op op(*this, "standardize_columns");
     kernels::standardize_columns(stream_, rows, cols, x, mean, inv_std, y);
+  }
+  void column_sums(int cols, const float* x, const int32_t* rows, int count, double* sum,
+                   double* sum_sq) override {
+    Op op(*this, "column_sums");
+    if (cols < 0 || count < 0)
+      fail("column_sums: negative size (", cols, " columns, ", count, " rows)");
+    kernels::column_sums(stream_, cols, x, rows, count, sum, sum_sq);
   }
   void argmax_rows(int batch, int classes, const float* z, int32_t* out) override {
     Op op(*this, "argmax_rows");

@@ -295,17 +295,22 @@ std::vector<float> download_features(Backend& be, const DeviceFeatures& f) {
 FeatureScaler fit_feature_scaler(Backend& be, const DeviceFeatures& f, const std::vector<int>& rows) {
   if (rows.empty()) fail("cannot fit the feature scaler on zero rows");
   check_rows(rows, size_t(f.count), "feature scaler");
-  std::vector<float> host = download_features(be, f);
-  const size_t d = size_t(f.dim);
-  std::vector<double> sum(d, 0.0), sq(d, 0.0);
+  // Every view of every chosen cell, view-major as the rows are stored; summed where they are.
+  std::vector<int32_t> index;
+  index.reserve(rows.size() * size_t(f.views));
   for (int v = 0; v < f.views; ++v)
-    for (int r : rows) {
-      const float* x = host.data() + (size_t(v) * f.count + size_t(r)) * d;
-      for (size_t j = 0; j < d; ++j) {
-        sum[j] += x[j];
-        sq[j] += double(x[j]) * x[j];
-      }
-    }
+    for (int r : rows) index.push_back(int32_t(size_t(v) * f.count + size_t(r)));
+  if (index.size() > size_t(std::numeric_limits<int32_t>::max()))
+    fail("feature scaler: ", index.size(), " rows are more than one pass can add");
+  const size_t d = size_t(f.dim);
+  Buffer<int32_t> dev_index(be, index.size());
+  Buffer<double> dev_sum(be, d), dev_sq(be, d);
+  be.upload(dev_index.data(), index.data(), dev_index.bytes());
+  be.column_sums(f.dim, f.values.data(), dev_index.data(), int(index.size()), dev_sum.data(),
+                 dev_sq.data());
+  std::vector<double> sum(d), sq(d);
+  be.download(sum.data(), dev_sum.data(), dev_sum.bytes());
+  be.download(sq.data(), dev_sq.data(), dev_sq.bytes());
   FeatureScaler s;
   s.mean.resize(d);
   s.inv_std.resize(d);

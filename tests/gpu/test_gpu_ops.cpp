@@ -247,6 +247,17 @@ TEST_F(GpuOpsDevice, UploadCopyFillDownload) {
   HEP2_EXPECT_SAME(b);
 }
 
+TEST_F(GpuOpsDevice, CopyRowsMatchesCpu) {
+  const size_t rows = 37, wa = 129, wc = 200, f = sizeof(float);
+  Twin<float> a = random(rows * wa);
+  Twin<float> c = output(rows * wc);  // NaN where nothing is copied, on both sides
+  gpu_->copy_rows(c.g() + 50, wc * f, a.g(), wa * f, wa * f, rows);
+  cpu_->copy_rows(c.c() + 50, wc * f, a.c(), wa * f, wa * f, rows);
+  std::vector<float> got = gpu_of(c), want = cpu_of(c);
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_EQ(0, std::memcmp(got.data(), want.data(), got.size() * f));  // NaN == NaN bitwise
+}
+
 // ---- convolution (cuDNN) ----------------------------------------------------------------------
 using GpuOpsConv = GpuFixture;
 

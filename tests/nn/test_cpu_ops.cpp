@@ -716,6 +716,23 @@ TEST(CpuOpsMemory, AlignedAllocationAndCopies) {
   EXPECT_THROW(make_cpu_backend(-1), Error);
 }
 
+// Two column blocks of a 7-row matrix copied into a wider one side by side (the hybrid features'
+// concatenation), the rest of the destination untouched.
+TEST(CpuOpsMemory, CopyRowsMovesEachRunToItsPitch) {
+  auto be = make_cpu_backend(2);
+  const size_t rows = 7, wa = 5, wb = 3, wc = 9, f = sizeof(float);
+  auto a = random_floats(31, rows * wa), b = random_floats(32, rows * wb);
+  std::vector<float> c(rows * wc, -7.f);
+  be->copy_rows(c.data(), wc * f, a.data(), wa * f, wa * f, rows);
+  be->copy_rows(c.data() + wa, wc * f, b.data(), wb * f, wb * f, rows);
+  for (size_t i = 0; i < rows; ++i)
+    for (size_t j = 0; j < wc; ++j) {
+      float want = j < wa ? a[i * wa + j] : j < wa + wb ? b[i * wb + j - wa] : -7.f;
+      ASSERT_EQ(c[i * wc + j], want) << i << "," << j;
+    }
+  EXPECT_THROW(be->copy_rows(c.data(), 2 * f, a.data(), wa * f, 3 * f, rows), Error);
+}
+
 // ---- determinism and thread counts --------------------------------------------------------------
 // The reductions over the batch: the ops whose result could depend on the split.
 struct Reductions {

@@ -50,6 +50,10 @@ class Backend {
   virtual void upload(void* dst, const void* host_src, size_t bytes) = 0;
   virtual void download(void* host_dst, const void* src, size_t bytes) = 0;  // waits for prior ops
   virtual void copy(void* dst, const void* src, size_t bytes) = 0;           // device to device
+  // `rows` runs of `row_bytes` each, device to device: run i from src + i * src_pitch to
+  // dst + i * dst_pitch (pitches in bytes). One call for a column block of a matrix.
+  virtual void copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch,
+                         size_t row_bytes, size_t rows) = 0;
   virtual void fill(float* dst, size_t count, float value) = 0;
   virtual void sync() = 0;
 
@@ -135,6 +139,12 @@ class Backend {
   // y[r, c] = (x[r, c] - mean[c]) * inv_std[c]: feature standardisation (in place allowed).
   virtual void standardize_columns(int rows, int cols, const float* x, const float* mean,
                                    const float* inv_std, float* y) = 0;
+  // sum[c] = sum_k x[rows[k], c] and sum_sq[c] = sum_k x[rows[k], c]^2 over the `count` rows named
+  // by the device array `rows` of the row-major matrix x (`cols` wide), in double, each column
+  // added in the order of `rows`: the same bits on both backends and on every run. The feature
+  // scaler's statistics, computed where the features are.
+  virtual void column_sums(int cols, const float* x, const int32_t* rows, int count, double* sum,
+                           double* sum_sq) = 0;
   // out[i] = argmax_j z[i, j].
   virtual void argmax_rows(int batch, int classes, const float* z, int32_t* out) = 0;
 };
