@@ -1,29 +1,18 @@
-// The transforms of Winograd's F(2x2, 2x2) (see winograd_2x2.h); groups of 8 tiles go through
-// them in vector registers as in winograd.cpp, other tiles one at a time with the same adds.
+// The transforms of Winograd's F(2x2, 2x2) (see winograd_2x2.h): the kernel's, a tile's (traits
+// F22, run over a block of tiles by the shared loops of winograd_tiles.h), and the decoder's
+// output of four phases at once, which only this algorithm has.
 #include "cpu/winograd_2x2.h"
 
 #include <algorithm>
 
 #include "cpu/tile_kernels.h"
+#include "cpu/winograd_tiles.h"
 
 namespace hep2::cpu {
 namespace {
 
-// The transforms on values of type T: float, or __m256 (eight tiles side by side) through O.
-template <class T>
-struct Ops {
-  static T add(T a, T b) { return a + b; }
-  static T sub(T a, T b) { return a - b; }
-};
-#ifdef HEP2_CPU_AVX2
-struct Vec {
-  static __m256 add(__m256 a, __m256 b) { return _mm256_add_ps(a, b); }
-  static __m256 sub(__m256 a, __m256 b) { return _mm256_sub_ps(a, b); }
-};
-#endif
-
 // V = B^T d B, B^T = [1 -1 0; 0 1 0; 0 -1 1].
-template <class T, class O = Ops<T>>
+template <class T, class O>
 inline void input_3x3(const T d[3][3], T v[9]) {
   T t[3][3];
   for (int j = 0; j < 3; ++j) {
@@ -39,7 +28,7 @@ inline void input_3x3(const T d[3][3], T v[9]) {
 }
 
 // Y = A^T M A, A^T = [1 1 0; 0 1 1].
-template <class T, class O = Ops<T>>
+template <class T, class O>
 inline void output_3x3(const T m[9], T y[2][2]) {
   T r[2][3];
   for (int j = 0; j < 3; ++j) {
@@ -53,7 +42,7 @@ inline void output_3x3(const T m[9], T y[2][2]) {
 }
 
 // Z = A X A^T, A = [1 0; 1 1; 0 1].
-template <class T, class O = Ops<T>>
+template <class T, class O>
 inline void grad_2x2(const T x[2][2], T z[9]) {
   T s[3][2];
   for (int j = 0; j < 2; ++j) {
@@ -68,17 +57,23 @@ inline void grad_2x2(const T x[2][2], T z[9]) {
   }
 }
 
-inline float bias_act(float v, float b, Act act) {
-  const float t = v + b;
-  return act == Act::Relu ? math::relu(t) : t;
-}
+// Traits of F(2x2, 2x2) for the shared tile loops (winograd_tiles.h).
+struct F22 {
+  static constexpr int kPositions = kPositions2x2, kPatch = 3;
+  template <class T, class O>
+  static void input(const T d[3][3], T v[9]) { input_3x3<T, O>(d, v); }
+  template <class T, class O>
+  static void output(const T m[9], T y[2][2]) { output_3x3<T, O>(m, y); }
+  template <class T, class O>
+  static void grad(const T x[2][2], T /*zero*/, T z[9]) { grad_2x2<T, O>(x, z); }
+};
 
-inline size_t slot(int t, int p) { return size_t(t / 8) * kGroup2x2 + p * 8 + t % 8; }
-
-void clear_tail(const TileBlock& b, float* row) {
-  for (int t = b.count(); t < b.groups() * 8; ++t)
-    for (int p = 0; p < kPositions2x2; ++p) row[slot(t, p)] = 0.f;
-}
+using winograd_tiles::bias_act;
+using winograd_tiles::ScalarOps;
+inline size_t slot(int t, int p) { return winograd_tiles::slot<F22>(t, p); }
+#ifdef HEP2_CPU_AVX2
+using winograd_tiles::VecOps;
+#endif
 
 }  // namespace
 
@@ -104,75 +99,20 @@ void winograd2_kernel_grad(const double* du, float* dg) {
   }
 }
 
-// ---- input --------------------------------------------------------------------------------------
+// ---- the tile loops -----------------------------------------------------------------------------
 void winograd2_input(const float* src, int channels, size_t plane, ptrdiff_t row, int oy, int ox,
                      const TileBlock& b, float* v, size_t ch_stride) {
-  for (int c = 0; c < channels; ++c) {
-    const float* sc = src + c * plane + oy * row + ox;
-    float* vc = v + c * ch_stride;
-    for (int t0 = 0; t0 < b.count(); t0 += 8) {
-#ifdef HEP2_CPU_AVX2
-      Halves h;
-      if (vector_group(b, t0, h)) {
-        const float* p = sc + 2 * h.ty[0] * row + 2 * h.tx[0];
-        const float* q = sc + 2 * h.ty[1] * row + 2 * h.tx[1];
-        __m256 d[3][3], out[9], unused;
-        for (int r = 0; r < 3; ++r) {
-          deinterleave(p + r * row, q + r * row, d[r][0], d[r][1]);
-          deinterleave(p + r * row + 2, q + r * row + 2, d[r][2], unused);
-        }
-        input_3x3<__m256, Vec>(d, out);
-        float* dst = vc + size_t(t0 / 8) * kGroup2x2;
-        for (int pos = 0; pos < kPositions2x2; ++pos) _mm256_storeu_ps(dst + pos * 8, out[pos]);
-        continue;
-      }
-#endif
-      for (int t = t0; t < std::min(t0 + 8, b.count()); ++t) {
-        const float* top = sc + 2 * (b.ty0 + t / b.tiles_w) * row + 2 * (t % b.tiles_w);
-        float d[3][3], out[9];
-        for (int r = 0; r < 3; ++r)
-          for (int j = 0; j < 3; ++j) d[r][j] = top[r * row + j];
-        input_3x3<float>(d, out);
-        for (int pos = 0; pos < kPositions2x2; ++pos) vc[slot(t, pos)] = out[pos];
-      }
-    }
-    clear_tail(b, vc);
-  }
+  winograd_tiles::input<F22>(src + oy * row + ox, channels, plane, row, b, v, ch_stride);
 }
 
-// ---- output -------------------------------------------------------------------------------------
 void winograd2_output(const float* m, int channels, size_t ch_stride, const TileBlock& b, float* y,
                       int w, size_t plane) {
-  for (int o = 0; o < channels; ++o) {
-    const float* mo = m + o * ch_stride;
-    float* yo = y + o * plane;
-    for (int t0 = 0; t0 < b.count(); t0 += 8) {
-#ifdef HEP2_CPU_AVX2
-      Halves h;
-      if (vector_group(b, t0, h)) {
-        const float* src = mo + size_t(t0 / 8) * kGroup2x2;
-        __m256 in[9], out[2][2];
-        for (int pos = 0; pos < kPositions2x2; ++pos) in[pos] = _mm256_loadu_ps(src + pos * 8);
-        output_3x3<__m256, Vec>(in, out);
-        float* p = yo + size_t(2 * h.ty[0]) * w + 2 * h.tx[0];
-        float* q = yo + size_t(2 * h.ty[1]) * w + 2 * h.tx[1];
-        interleave_store(out[0][0], out[0][1], p, q);
-        interleave_store(out[1][0], out[1][1], p + w, q + w);
-        continue;
-      }
-#endif
-      for (int t = t0; t < std::min(t0 + 8, b.count()); ++t) {
-        float in[9], out[2][2];
-        for (int pos = 0; pos < kPositions2x2; ++pos) in[pos] = mo[slot(t, pos)];
-        output_3x3<float>(in, out);
-        float* y0 = yo + size_t(2 * (b.ty0 + t / b.tiles_w)) * w + 2 * (t % b.tiles_w);
-        y0[0] = out[0][0];
-        y0[1] = out[0][1];
-        y0[w] = out[1][0];
-        y0[w + 1] = out[1][1];
-      }
-    }
-  }
+  winograd_tiles::output<F22>(m, channels, ch_stride, b, nullptr, Act::None, y, w, plane);
+}
+
+void winograd2_grad(const float* x, int channels, int w, size_t plane, const TileBlock& b, float* z,
+                    size_t ch_stride) {
+  winograd_tiles::grad<F22>(x, channels, w, plane, b, z, ch_stride);
 }
 
 void winograd2_output_phases(const float* m, size_t phase_stride, int channels, size_t ch_stride,
@@ -191,7 +131,7 @@ void winograd2_output_phases(const float* m, size_t phase_stride, int channels, 
           const float* src = m + ph * phase_stride + o * ch_stride + size_t(t0 / 8) * kGroup2x2;
           __m256 in[9];
           for (int pos = 0; pos < kPositions2x2; ++pos) in[pos] = _mm256_loadu_ps(src + pos * 8);
-          output_3x3<__m256, Vec>(in, out[ph]);
+          output_3x3<__m256, VecOps>(in, out[ph]);
           for (int r = 0; r < 2; ++r)
             for (int c = 0; c < 2; ++c) {
               out[ph][r][c] = _mm256_add_ps(out[ph][r][c], bv);
@@ -215,7 +155,7 @@ void winograd2_output_phases(const float* m, size_t phase_stride, int channels, 
           const float* mo = m + ph * phase_stride + o * ch_stride;
           float in[9], out[2][2];
           for (int pos = 0; pos < kPositions2x2; ++pos) in[pos] = mo[slot(t, pos)];
-          output_3x3<float>(in, out);
+          output_3x3<float, ScalarOps<float>>(in, out);
           const int a = ph / 2, bb = ph % 2;
           for (int r = 0; r < 2; ++r)
             for (int c = 0; c < 2; ++c)
@@ -224,39 +164,6 @@ void winograd2_output_phases(const float* m, size_t phase_stride, int channels, 
         }
       }
     }
-  }
-}
-
-// ---- output gradient ----------------------------------------------------------------------------
-void winograd2_grad(const float* x, int channels, int w, size_t plane, const TileBlock& b, float* z,
-                    size_t ch_stride) {
-  for (int c = 0; c < channels; ++c) {
-    const float* xc = x + c * plane;
-    float* zc = z + c * ch_stride;
-    for (int t0 = 0; t0 < b.count(); t0 += 8) {
-#ifdef HEP2_CPU_AVX2
-      Halves h;
-      if (vector_group(b, t0, h)) {
-        const float* p = xc + size_t(2 * h.ty[0]) * w + 2 * h.tx[0];
-        const float* q = xc + size_t(2 * h.ty[1]) * w + 2 * h.tx[1];
-        __m256 d[2][2], out[9];
-        deinterleave(p, q, d[0][0], d[0][1]);
-        deinterleave(p + w, q + w, d[1][0], d[1][1]);
-        grad_2x2<__m256, Vec>(d, out);
-        float* dst = zc + size_t(t0 / 8) * kGroup2x2;
-        for (int pos = 0; pos < kPositions2x2; ++pos) _mm256_storeu_ps(dst + pos * 8, out[pos]);
-        continue;
-      }
-#endif
-      for (int t = t0; t < std::min(t0 + 8, b.count()); ++t) {
-        const float* r0 = xc + size_t(2 * (b.ty0 + t / b.tiles_w)) * w + 2 * (t % b.tiles_w);
-        const float d[2][2] = {{r0[0], r0[1]}, {r0[w], r0[w + 1]}};
-        float out[9];
-        grad_2x2<float>(d, out);
-        for (int pos = 0; pos < kPositions2x2; ++pos) zc[slot(t, pos)] = out[pos];
-      }
-    }
-    clear_tail(b, zc);
   }
 }
 
