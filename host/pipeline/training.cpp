@@ -64,30 +64,18 @@ namespace {
 // The MSE of answering every image with the per-pixel mean image: the best any constant output can
 // do. A collapsed autoencoder sits at (or above) it.
 double mean_image_loss(Backend& be, const DeviceImages& data, const std::vector<int>& rows) {
-  const size_t per = data.shape.per_sample(), n_images = data.size();
-  // How often each image counts; the images are downloaded in large chunks, not one at a time
-  // (a transfer per image is slow on a GPU).
-  std::vector<uint32_t> weight(n_images, 0);
-  for (int r : rows) ++weight[size_t(r)];
-  const size_t chunk = std::max<size_t>(1, (size_t(16) << 20) / (per * sizeof(float)));
-  std::vector<float> img(std::min(chunk, n_images) * per);
-  std::vector<double> sum(per, 0.0), sq(per, 0.0);
-  for (size_t start = 0; start < n_images; start += chunk) {
-    const size_t nb = std::min(chunk, n_images - start);
-    bool any = false;
-    for (size_t k = 0; k < nb && !any; ++k) any = weight[start + k] > 0;
-    if (!any) continue;
-    be.download(img.data(), data.images.data() + start * per, nb * per * sizeof(float));
-    for (size_t k = 0; k < nb; ++k) {
-      const double w = weight[start + k];
-      if (w == 0) continue;
-      const float* x = img.data() + k * per;
-      for (size_t i = 0; i < per; ++i) {
-        sum[i] += w * x[i];
-        sq[i] += w * double(x[i]) * x[i];
-      }
-    }
-  }
+  // Each image is a row of per-pixel values: the per-pixel sums are column sums, taken where the
+  // images are (on a GPU, no image crosses to the host).
+  const size_t per = data.shape.per_sample();
+  Buffer<int32_t> index(be, rows.size());
+  Buffer<double> dev_sum(be, per), dev_sq(be, per);
+  const std::vector<int32_t> idx = as_i32(rows);
+  be.upload(index.data(), idx.data(), index.bytes());
+  be.column_sums(int(per), data.images.data(), index.data(), int(rows.size()), dev_sum.data(),
+                 dev_sq.data());
+  std::vector<double> sum(per), sq(per);
+  be.download(sum.data(), dev_sum.data(), dev_sum.bytes());
+  be.download(sq.data(), dev_sq.data(), dev_sq.bytes());
   double n = double(rows.size()), total = 0;
   for (size_t i = 0; i < per; ++i) total += sq[i] / n - (sum[i] / n) * (sum[i] / n);
   return total / double(per);
