@@ -42,6 +42,7 @@ struct Options {
   double weight_decay = 0.0;
   int patience = 10;
   int clf_ensemble = 1;  // classifiers trained (seeds, early-stopping slices) and averaged
+  bool clf_balance = false;  // equal cells per class each epoch, class-balanced early stopping
   double val_fraction = 0.1;  // of the training cells, for early stopping
   std::string holdout = "specimen";  // how that slice is chosen: specimen or random
   int views = 1;  // square symmetries per cell the classifier trains on and averages over

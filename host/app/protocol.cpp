@@ -109,10 +109,11 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
               opt.data.empty() ? "synthetic" : opt.data.c_str(), wb.data.size(),
               wb.class_names.size());
   std::printf("settings: size %d, decoder %s, AE %d epochs lr %g batch %d%s, MLP <= %d epochs lr %g "
-              "dropout %g wd %g, %s hold-out, %d view(s), %d classifier(s) averaged\n",
+              "dropout %g wd %g%s, %s hold-out, %d view(s), %d classifier(s) averaged\n",
               opt.size, opt.decoder.c_str(), opt.epochs, opt.lr, opt.batch,
               opt.no_augment ? "" : " augmented", opt.clf_epochs, opt.clf_lr, opt.dropout,
-              opt.weight_decay, opt.holdout.c_str(), opt.views, opt.clf_ensemble);
+              opt.weight_decay, opt.clf_balance ? " class-balanced" : "", opt.holdout.c_str(),
+              opt.views, opt.clf_ensemble);
   if (opt.method == "hybrid" && opt.grad_lr > 0) std::printf("gradient DCAE lr %g\n", opt.grad_lr);
   std::printf("%-22s %10s %10s\n", "", "mean %", "std %");
   std::printf("%-22s %10.2f %10.2f\n", "cell accuracy", 100 * acc.mean(), 100 * acc.std());

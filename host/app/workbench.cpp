@@ -445,6 +445,7 @@ Classifier Workbench::fit_classifier(const std::function<Network()>& make,
     to.batch = opt.clf_batch;
     to.seed = seed;
     to.patience = opt.patience;
+    to.balance = opt.clf_balance;
     if (opt.clf_ensemble > 1)
       std::fprintf(stderr, "%s, member %d of %d: %zu training, %zu validation cells\n",
                    describe.c_str(), k + 1, opt.clf_ensemble, fit.size(), val.size());

@@ -47,6 +47,26 @@ void check_rows(const std::vector<int>& rows, size_t n, const char* what) {
 
 }  // namespace
 
+std::vector<int32_t> balanced_order(std::vector<std::vector<int32_t>>& by_class, size_t total,
+                                    Rng& rng) {
+  size_t k = 0;
+  for (const auto& cells : by_class) k += !cells.empty();
+  if (k == 0 && total > 0) fail("balanced_order: ", total, " cells wanted but no class has any");
+  std::vector<int32_t> order;
+  order.reserve(total);
+  size_t nth = 0;
+  for (auto& cells : by_class) {
+    if (cells.empty()) continue;
+    const size_t share = total / k + (nth++ < total % k ? 1 : 0);
+    for (size_t i = 0; i < share; ++i) {
+      if (i % cells.size() == 0) shuffle(cells, rng);
+      order.push_back(cells[i % cells.size()]);
+    }
+  }
+  shuffle(order, rng);
+  return order;
+}
+
 DeviceImages upload_images(Backend& be, Shape4 shape, const std::vector<float>& images,
                            const std::vector<int32_t>& labels) {
   HEP2_CHECK(images.size() == shape.count(), "image tensor of ", images.size(), " values for ",
@@ -429,6 +449,7 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
   if (train.empty()) fail("no training features");
   if (opt.epochs < 0) fail("epochs must be >= 0, got ", opt.epochs);
   check_rows(train, size_t(features.count), "train-clf");
+  check_rows(validation, size_t(features.count), "train-clf validation");
   check_views(features);
   const int batch = std::min<int>(opt.batch, int(train.size()));
   HEP2_CHECK(batch <= mlp.max_batch(), "batch ", batch, " > planned ", mlp.max_batch());
@@ -446,10 +467,33 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
   Rng rng(opt.seed, 0xc1f);
 
   std::vector<int32_t> val_truth(validation.size());
-  if (!validation.empty()) {
+  std::vector<std::vector<int32_t>> train_by_class(static_cast<size_t>(classes));
+  std::vector<double> val_class_weight(size_t(classes), 0.0);
+  if (!validation.empty() || opt.balance) {
     std::vector<int32_t> all(size_t(features.count));
     be.download(all.data(), labels.data(), all.size() * sizeof(int32_t));
-    for (size_t i = 0; i < validation.size(); ++i) val_truth[i] = all[validation[i]];
+    auto check_label = [&](int i) {
+      if (all[i] < 0 || all[i] >= classes)
+        fail("train-clf: cell ", i, " has label ", all[i], " but the classifier has ", classes,
+             " classes");
+    };
+    for (size_t i = 0; i < validation.size(); ++i) {
+      check_label(validation[i]);
+      val_truth[i] = all[validation[i]];
+    }
+    if (opt.balance)
+      for (int i : train) {
+        check_label(i);
+        train_by_class[size_t(all[i])].push_back(int32_t(i));
+      }
+  }
+  if (opt.balance) {  // each class's mean validation loss counts the same, whatever its size
+    std::vector<size_t> per_class(size_t(classes), 0);
+    for (int32_t t : val_truth) ++per_class[size_t(t)];
+    size_t present = 0;
+    for (size_t n : per_class) present += n > 0;
+    for (size_t c = 0; c < per_class.size(); ++c)
+      if (per_class[c]) val_class_weight[c] = 1.0 / (double(per_class[c]) * double(present));
   }
 
   ClfTrainResult res;
@@ -459,7 +503,10 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
   auto t_all = Clock::now();
   for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
     auto t0 = Clock::now();
-    shuffle(perm, rng);
+    if (opt.balance)
+      perm = balanced_order(train_by_class, train.size(), rng);
+    else
+      shuffle(perm, rng);
     be.upload(order.data(), perm.data(), perm.size() * sizeof(int32_t));
     // A random view of each cell per epoch (image views come from the augmentation instead).
     const bool row_views = features.views_are_rows && features.views > 1;
@@ -494,10 +541,11 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
       size_t correct = 0;
       for (size_t i = 0; i < validation.size(); ++i) {
         const float* row = p.data() + i * classes;
-        vl -= std::log(std::max(double(row[val_truth[i]]), 1e-12));
+        const double loss = -std::log(std::max(double(row[val_truth[i]]), 1e-12));
+        vl += opt.balance ? val_class_weight[size_t(val_truth[i])] * loss : loss;
         correct += size_t(std::max_element(row, row + classes) - row) == size_t(val_truth[i]);
       }
-      st.val_loss = vl / double(validation.size());
+      st.val_loss = opt.balance ? vl : vl / double(validation.size());
       st.val_acc = double(correct) / double(validation.size());
       // The last update of the epoch is seen here first (the training loss predates it).
       if (!std::isfinite(st.val_loss)) classifier_diverged("validation", st.val_loss, epoch);
