@@ -1,7 +1,9 @@
 // What every kernel file shares (device side, nvcc only): the block size, the grid size of
-// grid-stride loops, and the deterministic block reduction.
+// grid-stride loops, and the deterministic block reduction (CUB's).
 #pragma once
 #include <cstddef>
+
+#include <cub/block/block_reduce.cuh>
 
 namespace hep2::kernels {
 
@@ -15,20 +17,15 @@ inline unsigned grid_for(size_t count) {
   return unsigned(blocks < kMaxBlocks ? blocks : kMaxBlocks);
 }
 
-// The sum of one value per thread over a block of kThreads threads, added in a fixed tree order
-// so the result has the same bits on every run (no atomics). Every thread of the block must call
-// it; every thread gets the sum. Accumulates in double: the partial sums of a loss span many
-// orders of magnitude, and the CPU reference is compared against it.
+// The sum of one value per thread over a block of exactly kThreads threads, for thread 0 (the
+// others get an unspecified value). CUB's block reduction: warp shuffles and then the warps'
+// sums in a fixed order, so the result has the same bits on every run (no atomics). Every thread
+// of the block must call it, once per kernel. Accumulates in double: the partial sums of a loss
+// span many orders of magnitude, and the CPU reference is compared against it.
 __device__ inline double block_sum(double v) {
-  __shared__ double partial[kThreads];
-  __syncthreads();  // a previous call's readers of partial[0] are done before it is overwritten
-  partial[threadIdx.x] = v;
-  __syncthreads();
-  for (int stride = kThreads / 2; stride > 0; stride >>= 1) {
-    if (int(threadIdx.x) < stride) partial[threadIdx.x] += partial[threadIdx.x + stride];
-    __syncthreads();
-  }
-  return partial[0];
+  using Reduce = cub::BlockReduce<double, kThreads>;
+  __shared__ typename Reduce::TempStorage temp;
+  return Reduce(temp).Sum(v);
 }
 
 }  // namespace hep2::kernels

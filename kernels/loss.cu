@@ -1,6 +1,7 @@
 // Loss kernels. Each scalar loss is a two-pass reduction: pass one writes one double per block
-// into `partials` (each thread sums a fixed, grid-strided subset; the block adds them in a fixed
-// tree), pass two is a single block that adds the partials in a fixed order and writes the float.
+// into `partials` (each thread sums a fixed, grid-strided subset; the block adds them with CUB's
+// block reduction, in a fixed order), pass two is a single block that adds the partials in a
+// fixed order and writes the float.
 // The split depends only on the problem size, so a loss has the same bits on every run.
 #include "loss.cuh"
 
