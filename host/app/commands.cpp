@@ -217,7 +217,7 @@ void register_commands(CLI::App& app) {
     if (given("--weight-decay")) o.weight_decay = opt.weight_decay;
     if (given("--patience")) o.patience = opt.patience;
     if (given("--clf-ensemble")) o.clf_ensemble = opt.clf_ensemble;
-    if (given("--clf-balance")) o.clf_balance = opt.clf_balance;
+    if (given("--clf-balance") || given("--no-clf-balance")) o.clf_balance = opt.clf_balance;
     if (given("--val-fraction")) o.val_fraction = opt.val_fraction;
     if (given("--holdout")) o.holdout = opt.holdout;
     if (given("--seed")) o.seed = opt.seed;  // a new classifier; the split is in split.npy

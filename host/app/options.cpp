@@ -8,17 +8,40 @@
 namespace hep2::app {
 
 nlohmann::json Options::to_json() const {
-  return {{"data", data},           {"synth_count", synth_count}, {"classes", classes},
-          {"no_mask", no_mask},     {"norm", norm},               {"channel", channel},
+  return {{"data", data},
+          {"synth_count", synth_count},
+          {"classes", classes},
+          {"no_mask", no_mask},
+          {"norm", norm},
+          {"channel", channel},
           {"test_fraction", test_fraction},
-          {"method", method},       {"size", size},           {"decoder", decoder},         {"channels", channels},
-          {"init", init},           {"epochs", epochs},           {"batch", batch},
-          {"lr", lr},               {"grad_lr", grad_lr},         {"ae_noise", ae_noise},         {"no_augment", no_augment},   {"clf_epochs", clf_epochs},
-          {"clf_batch", clf_batch}, {"clf_lr", clf_lr},           {"dropout", dropout},
-          {"weight_decay", weight_decay}, {"patience", patience},         {"clf_ensemble", clf_ensemble}, {"clf_balance", clf_balance}, {"val_fraction", val_fraction},
-          {"views", views},         {"holdout", holdout},
-          {"device", device},       {"threads", threads},         {"seed", seed},
-          {"tf32", tf32},           {"out", out}};
+          {"method", method},
+          {"size", size},
+          {"decoder", decoder},
+          {"channels", channels},
+          {"init", init},
+          {"epochs", epochs},
+          {"batch", batch},
+          {"lr", lr},
+          {"grad_lr", grad_lr},
+          {"ae_noise", ae_noise},
+          {"no_augment", no_augment},
+          {"clf_epochs", clf_epochs},
+          {"clf_batch", clf_batch},
+          {"clf_lr", clf_lr},
+          {"dropout", dropout},
+          {"weight_decay", weight_decay},
+          {"patience", patience},
+          {"clf_ensemble", clf_ensemble},
+          {"clf_balance", clf_balance},
+          {"val_fraction", val_fraction},
+          {"views", views},
+          {"holdout", holdout},
+          {"device", device},
+          {"threads", threads},
+          {"seed", seed},
+          {"tf32", tf32},
+          {"out", out}};
 }
 
 void Options::merge_json(const nlohmann::json& j) {
@@ -145,10 +168,10 @@ void add_clf_options(CLI::App& app, Options& o) {
   app.add_option("--clf-ensemble", o.clf_ensemble,
                  "Classifiers to train (each its own seed and early-stopping cells) and average")
       ->capture_default_str();
-  app.add_flag("--clf-balance", o.clf_balance,
+  app.add_flag("--clf-balance,!--no-clf-balance", o.clf_balance,
                "Class-balanced classifier training: each epoch draws equally many cells from every "
                "class, and early stopping watches the mean over classes of the validation loss "
-               "(aims at mean class accuracy)");
+               "(aims at mean class accuracy); --no-clf-balance turns it off");
   app.add_option("--val-fraction", o.val_fraction,
                  "Fraction of training cells held out for early stopping (0: none)")
       ->capture_default_str();

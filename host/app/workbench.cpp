@@ -483,6 +483,7 @@ Classifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels
                       {"feature_mean", scaler.mean},
                       {"feature_inv_std", scaler.inv_std},
                       {"best_epoch", best_epoch},
+                      {"balance", opt.clf_balance},
                       {"views", f.views},
                       {"member", k + 1},
                       {"ensemble", opt.clf_ensemble}});
@@ -500,7 +501,8 @@ Classifier Workbench::train_supervised(const std::vector<int>& train) {
         save_trainer(member_file("supervised", k), clf,
                      {{"kind", "supervised"}, {"config", dcae_json(dc)},
                       {"class_names", class_names}, {"best_epoch", best_epoch},
-                      {"member", k + 1}, {"ensemble", opt.clf_ensemble}});
+                      {"balance", opt.clf_balance}, {"member", k + 1},
+                      {"ensemble", opt.clf_ensemble}});
       });
 }
 

@@ -124,6 +124,16 @@ TEST_F(EndToEnd, TrainClfKeepsTheRunsSettingsUnlessAFlagIsGiven) {
   Result changed = run_hep2("train-clf --device cpu --clf-epochs 2 --dropout 0.1 --out " + dir_);
   ASSERT_EQ(changed.code, 0) << changed.output;
   EXPECT_NEAR(dropout_of_mlp(), 0.1, 1e-6);
+  auto balanced = [&] {
+    return hep2::load_checkpoint(dir_ + "/mlp.ckpt").header.at("balance").get<bool>();
+  };
+  EXPECT_FALSE(balanced());
+  Result on = run_hep2("train-clf --device cpu --clf-epochs 2 --clf-balance --out " + dir_);
+  ASSERT_EQ(on.code, 0) << on.output;
+  EXPECT_TRUE(balanced());
+  Result stored = run_hep2("train-clf --device cpu --clf-epochs 2 --out " + dir_);
+  ASSERT_EQ(stored.code, 0) << stored.output;
+  EXPECT_FALSE(balanced());  // the run was made without it
   // ... and names the classes as the data does (classes.json), not class0, class1, ...
   const auto names = hep2::load_checkpoint(dir_ + "/mlp.ckpt").header.at("class_names");
   EXPECT_EQ(names, read_json(dir_ + "/metrics.json").at("classes")) << names.dump();
