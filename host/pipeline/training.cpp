@@ -45,6 +45,24 @@ void check_rows(const std::vector<int>& rows, size_t n, const char* what) {
     if (r < 0 || size_t(r) >= n) fail(what, ": index ", r, " is outside the dataset of ", n);
 }
 
+// Column sums and sums of squares of the rows `index` of a device matrix (`cols` wide), taken
+// where the matrix is; only the 2 x cols results come to the host.
+struct ColumnSums {
+  std::vector<double> sum, sq;
+};
+ColumnSums column_sums_of(Backend& be, const float* x, int cols, const std::vector<int32_t>& index) {
+  if (index.size() > size_t(std::numeric_limits<int32_t>::max()))
+    fail(index.size(), " rows are more than one pass of column sums can add");
+  Buffer<int32_t> dev_index(be, index.size());
+  Buffer<double> dev_sum(be, size_t(cols)), dev_sq(be, size_t(cols));
+  be.upload(dev_index.data(), index.data(), dev_index.bytes());
+  be.column_sums(cols, x, dev_index.data(), int(index.size()), dev_sum.data(), dev_sq.data());
+  ColumnSums r{std::vector<double>(size_t(cols)), std::vector<double>(size_t(cols))};
+  be.download(r.sum.data(), dev_sum.data(), dev_sum.bytes());
+  be.download(r.sq.data(), dev_sq.data(), dev_sq.bytes());
+  return r;
+}
+
 }  // namespace
 
 std::vector<int32_t> balanced_order(std::vector<std::vector<int32_t>>& by_class, size_t total,
@@ -84,20 +102,11 @@ namespace {
 // The MSE of answering every image with the per-pixel mean image: the best any constant output can
 // do. A collapsed autoencoder sits at (or above) it.
 double mean_image_loss(Backend& be, const DeviceImages& data, const std::vector<int>& rows) {
-  // Each image is a row of per-pixel values: the per-pixel sums are column sums, taken where the
-  // images are (on a GPU, no image crosses to the host).
+  // Each image is a row of per-pixel values: the per-pixel sums are column sums.
   const size_t per = data.shape.per_sample();
-  Buffer<int32_t> index(be, rows.size());
-  Buffer<double> dev_sum(be, per), dev_sq(be, per);
-  const std::vector<int32_t> idx = as_i32(rows);
-  be.upload(index.data(), idx.data(), index.bytes());
-  be.column_sums(int(per), data.images.data(), index.data(), int(rows.size()), dev_sum.data(),
-                 dev_sq.data());
-  std::vector<double> sum(per), sq(per);
-  be.download(sum.data(), dev_sum.data(), dev_sum.bytes());
-  be.download(sq.data(), dev_sq.data(), dev_sq.bytes());
+  const ColumnSums c = column_sums_of(be, data.images.data(), int(per), as_i32(rows));
   double n = double(rows.size()), total = 0;
-  for (size_t i = 0; i < per; ++i) total += sq[i] / n - (sum[i] / n) * (sum[i] / n);
+  for (size_t i = 0; i < per; ++i) total += c.sq[i] / n - (c.sum[i] / n) * (c.sum[i] / n);
   return total / double(per);
 }
 }  // namespace
@@ -308,24 +317,15 @@ FeatureScaler fit_feature_scaler(Backend& be, const DeviceFeatures& f, const std
   index.reserve(rows.size() * size_t(f.views));
   for (int v = 0; v < f.views; ++v)
     for (int r : rows) index.push_back(int32_t(size_t(v) * f.count + size_t(r)));
-  if (index.size() > size_t(std::numeric_limits<int32_t>::max()))
-    fail("feature scaler: ", index.size(), " rows are more than one pass can add");
   const size_t d = size_t(f.dim);
-  Buffer<int32_t> dev_index(be, index.size());
-  Buffer<double> dev_sum(be, d), dev_sq(be, d);
-  be.upload(dev_index.data(), index.data(), dev_index.bytes());
-  be.column_sums(f.dim, f.values.data(), dev_index.data(), int(index.size()), dev_sum.data(),
-                 dev_sq.data());
-  std::vector<double> sum(d), sq(d);
-  be.download(sum.data(), dev_sum.data(), dev_sum.bytes());
-  be.download(sq.data(), dev_sq.data(), dev_sq.bytes());
+  const ColumnSums c = column_sums_of(be, f.values.data(), f.dim, index);
   FeatureScaler s;
   s.mean.resize(d);
   s.inv_std.resize(d);
   const double n = double(rows.size()) * f.views;
   for (size_t j = 0; j < d; ++j) {
-    double m = sum[j] / n;
-    double var = std::max(sq[j] / n - m * m, 0.0);
+    double m = c.sum[j] / n;
+    double var = std::max(c.sq[j] / n - m * m, 0.0);
     s.mean[j] = float(m);
     // A feature that never varies (a unit that never fires) stays at 0 after centring; the floor
     // only keeps its scale finite.
