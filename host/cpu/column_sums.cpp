@@ -5,13 +5,12 @@
 // differently from the GPU (which is told not to fuse) and from the host loop this replaced.
 #include "cpu/cpu_backend.h"
 #include "cpu/parallel.h"
-#include "hep2/core/error.h"
 
 namespace hep2::cpu {
 
 void CpuBackend::column_sums(int cols, const float* x, const int32_t* rows, int count,
                              double* sum, double* sum_sq) {
-  if (cols < 0 || count < 0) fail("column_sums: negative size (", cols, " columns, ", count, " rows)");
+  check_column_sums(cols, count);
   const size_t c = size_t(cols);
   // Blocks of 64 columns: each row contributes one contiguous 256-byte run to a block.
   constexpr size_t kBlock = 64;

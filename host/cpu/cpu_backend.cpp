@@ -74,9 +74,7 @@ void CpuBackend::copy(void* dst, const void* src, size_t bytes) {
 
 void CpuBackend::copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch,
                            size_t row_bytes, size_t rows) {
-  if (row_bytes > dst_pitch || row_bytes > src_pitch)
-    fail("copy_rows: runs of ", row_bytes, " bytes do not fit pitches of ", dst_pitch, " and ",
-         src_pitch);
+  check_copy_rows(dst_pitch, src_pitch, row_bytes);
   for (size_t i = 0; i < rows && row_bytes; ++i)
     std::memcpy(static_cast<char*>(dst) + i * dst_pitch,
                 static_cast<const char*>(src) + i * src_pitch, row_bytes);

@@ -125,7 +125,7 @@ void winograd2_output_phases(const float* m, size_t phase_stride, int channels, 
 #ifdef HEP2_CPU_AVX2
       Halves h;
       if (vector_group(b, t0, h)) {
-        const __m256 bv = _mm256_set1_ps(bo), zero = _mm256_setzero_ps();
+        const __m256 bv = _mm256_set1_ps(bo);
         __m256 out[4][2][2];  // [phase 2 a + b][r][c]
         for (int ph = 0; ph < 4; ++ph) {
           const float* src = m + ph * phase_stride + o * ch_stride + size_t(t0 / 8) * kGroup2x2;
@@ -133,10 +133,7 @@ void winograd2_output_phases(const float* m, size_t phase_stride, int channels, 
           for (int pos = 0; pos < kPositions2x2; ++pos) in[pos] = _mm256_loadu_ps(src + pos * 8);
           output_3x3<__m256, VecOps>(in, out[ph]);
           for (int r = 0; r < 2; ++r)
-            for (int c = 0; c < 2; ++c) {
-              out[ph][r][c] = _mm256_add_ps(out[ph][r][c], bv);
-              if (act == Act::Relu) out[ph][r][c] = _mm256_max_ps(out[ph][r][c], zero);
-            }
+            for (int c = 0; c < 2; ++c) out[ph][r][c] = bias_act(out[ph][r][c], bv, act);
         }
         // Output row 4 ty + 2 r + a holds, per tile, columns (c, b) = (0,0) (0,1) (1,0) (1,1).
         for (int r = 0; r < 2; ++r)

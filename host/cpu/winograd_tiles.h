@@ -36,6 +36,13 @@ inline float bias_act(float v, float b, Act act) {
   const float t = v + b;
   return act == Act::Relu ? math::relu(t) : t;
 }
+#ifdef HEP2_CPU_AVX2
+// The same on eight tiles' values; max(t, 0) is math::relu lane by lane.
+inline __m256 bias_act(__m256 v, __m256 b, Act act) {
+  const __m256 t = _mm256_add_ps(v, b);
+  return act == Act::Relu ? _mm256_max_ps(t, _mm256_setzero_ps()) : t;
+}
+#endif
 
 // Where tile t's position p lands within a channel's row of groups.
 template <class F>
@@ -106,17 +113,14 @@ void output(const float* m, int channels, size_t ch_stride, const TileBlock& b, 
 #ifdef HEP2_CPU_AVX2
       Halves h;
       if (vector_group(b, t0, h)) {
-        const __m256 bv = _mm256_set1_ps(bo), zero = _mm256_setzero_ps();
+        const __m256 bv = _mm256_set1_ps(bo);
         const float* src = mo + size_t(t0 / 8) * (8 * P);
         __m256 in[P], out[2][2];
         for (int pos = 0; pos < P; ++pos) in[pos] = _mm256_loadu_ps(src + pos * 8);
         F::template output<__m256, VecOps>(in, out);
         if (!raw)
           for (int i = 0; i < 2; ++i)
-            for (int j = 0; j < 2; ++j) {
-              out[i][j] = _mm256_add_ps(out[i][j], bv);
-              if (act == Act::Relu) out[i][j] = _mm256_max_ps(out[i][j], zero);  // = math::relu
-            }
+            for (int j = 0; j < 2; ++j) out[i][j] = bias_act(out[i][j], bv, act);
         float* p = yo + size_t(2 * h.ty[0]) * w + 2 * h.tx[0];
         float* q = yo + size_t(2 * h.ty[1]) * w + 2 * h.tx[1];
         interleave_store(out[0][0], out[0][1], p, q);

@@ -114,9 +114,7 @@ class CudaBackend final : public Backend {
   void copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, size_t row_bytes,
                  size_t rows) override {
     Op op(*this, "copy_rows");
-    if (row_bytes > dst_pitch || row_bytes > src_pitch)
-      fail("copy_rows: runs of ", row_bytes, " bytes do not fit pitches of ", dst_pitch, " and ",
-           src_pitch);
+    check_copy_rows(dst_pitch, src_pitch, row_bytes);
     if (row_bytes == 0 || rows == 0) return;
     HEP2_CUDA_CHECK(cudaMemcpy2DAsync(dst, dst_pitch, src, src_pitch, row_bytes, rows,
                                       cudaMemcpyDeviceToDevice, stream_));
@@ -305,8 +303,7 @@ class CudaBackend final : public Backend {
   void column_sums(int cols, const float* x, const int32_t* rows, int count, double* sum,
                    double* sum_sq) override {
     Op op(*this, "column_sums");
-    if (cols < 0 || count < 0)
-      fail("column_sums: negative size (", cols, " columns, ", count, " rows)");
+    check_column_sums(cols, count);
     kernels::column_sums(stream_, cols, x, rows, count, sum, sum_sq);
   }
   void argmax_rows(int batch, int classes, const float* z, int32_t* out) override {

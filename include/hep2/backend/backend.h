@@ -149,6 +149,11 @@ class Backend {
   virtual void argmax_rows(int batch, int classes, const float* z, int32_t* out) = 0;
 };
 
+// Argument checks both backends make before copy_rows and column_sums (they throw an Error that
+// names the op and the sizes).
+void check_copy_rows(size_t dst_pitch, size_t src_pitch, size_t row_bytes);
+void check_column_sums(int cols, int count);
+
 // Which of the 8 square symmetries (0..7) maps output pixel (y, x) to its source pixel in an
 // s x s image: bit 0 transposes, bit 1 flips rows, bit 2 flips columns. Shared by both backends.
 HEP2_HD void symmetry_source(int sym, int s, int y, int x, int& sy, int& sx) {

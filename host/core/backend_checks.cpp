@@ -1,0 +1,18 @@
+// Argument checks that the CPU and CUDA backends share (declared in backend.h), so both refuse the
+// same calls with the same words.
+#include "hep2/backend/backend.h"
+#include "hep2/core/error.h"
+
+namespace hep2 {
+
+void check_copy_rows(size_t dst_pitch, size_t src_pitch, size_t row_bytes) {
+  if (row_bytes > dst_pitch || row_bytes > src_pitch)
+    fail("copy_rows: runs of ", row_bytes, " bytes do not fit pitches of ", dst_pitch, " and ",
+         src_pitch);
+}
+
+void check_column_sums(int cols, int count) {
+  if (cols < 0 || count < 0) fail("column_sums: negative size (", cols, " columns, ", count, " rows)");
+}
+
+}  // namespace hep2
