@@ -202,7 +202,8 @@ void register_commands(CLI::App& app) {
   });
 
   // ---- train-clf ----
-  CLI::App* tclf = app.add_subcommand("train-clf", "Train the MLP on the extracted features");
+  CLI::App* tclf = app.add_subcommand(
+      "train-clf", "Train the classifier (MLP or linear) on the extracted features");
   add_clf_options(*tclf, opt);
   add_system_options(*tclf, opt);
   tclf->add_option("--out", out, "Run folder with features.npy")->required();
@@ -210,6 +211,8 @@ void register_commands(CLI::App& app) {
     Options o = options_of_run(out, opt);
     // The classifier's flags given now win over the run's stored settings; the others keep them.
     auto given = [tclf](const char* flag) { return tclf->count(flag) > 0; };
+    if (given("--classifier")) o.classifier = opt.classifier;
+    if (given("--clf-ridge")) o.clf_ridge = opt.clf_ridge;
     if (given("--clf-epochs")) o.clf_epochs = opt.clf_epochs;
     if (given("--clf-batch")) o.clf_batch = opt.clf_batch;
     if (given("--clf-lr")) o.clf_lr = opt.clf_lr;

@@ -20,12 +20,16 @@ nlohmann::json Options::to_json() const {
           {"decoder", decoder},
           {"channels", channels},
           {"init", init},
+          {"features", features},
+          {"stats_stage", stats_stage},
           {"epochs", epochs},
           {"batch", batch},
           {"lr", lr},
           {"grad_lr", grad_lr},
           {"ae_noise", ae_noise},
           {"no_augment", no_augment},
+          {"classifier", classifier},
+          {"clf_ridge", clf_ridge},
           {"clf_epochs", clf_epochs},
           {"clf_batch", clf_batch},
           {"clf_lr", clf_lr},
@@ -60,12 +64,16 @@ void Options::merge_json(const nlohmann::json& j) {
   get("decoder", decoder);
   get("channels", channels);
   get("init", init);
+  get("features", features);
+  get("stats_stage", stats_stage);
   get("epochs", epochs);
   get("batch", batch);
   get("lr", lr);
   get("grad_lr", grad_lr);
   get("ae_noise", ae_noise);
   get("no_augment", no_augment);
+  get("classifier", classifier);
+  get("clf_ridge", clf_ridge);
   get("clf_epochs", clf_epochs);
   get("clf_batch", clf_batch);
   get("clf_lr", clf_lr);
@@ -109,6 +117,21 @@ void Options::validate() const {
   need(init == "torch" || init == "he", "--init", "must be torch or he");
   need(method == "dcae" || method == "hybrid" || method == "supervised", "--method",
        "must be dcae, hybrid or supervised");
+  need(features == "latent" || features == "stats", "--features", "must be latent or stats");
+  need(classifier == "mlp" || classifier == "linear", "--classifier", "must be mlp or linear");
+  need(std::isfinite(clf_ridge) && clf_ridge > 0 && clf_ridge < 1e6, "--clf-ridge",
+       "must be a number in (0, 1e6)");
+  // The supervised baseline has neither DCAE features nor a separate classifier: it ignores
+  // --features and --classifier (so the preset plus --method supervised is a valid command).
+  if (method == "supervised") return;
+  need(features != "stats" || (stats_stage >= 1 && size_t(stats_stage) <= channels.size()),
+       "--stats-stage",
+       "must name an encoder stage: 1.." + std::to_string(channels.size()) + " for --channels");
+  need(features != "stats" || views == 1, "--views",
+       "must be 1 with --features stats (those are already averaged over the 8 rotations/flips "
+       "of each cell)");
+  need(classifier != "linear" || clf_ensemble == 1, "--clf-ensemble",
+       "must be 1 with --classifier linear (least squares has one exact solution)");
 }
 
 void add_data_options(CLI::App& app, Options& o) {
@@ -141,6 +164,14 @@ void add_model_options(CLI::App& app, Options& o) {
       ->capture_default_str();
   app.add_option("--init", o.init, "Initialisation: torch (PyTorch default) or he")
       ->capture_default_str();
+  app.add_option("--features", o.features,
+                 "Features of a cell: latent (the DCAE's latent, the paper's) or stats (mean, max "
+                 "and std of each channel of encoder stage --stats-stage, averaged over the 8 "
+                 "rotations/flips)")
+      ->capture_default_str();
+  app.add_option("--stats-stage", o.stats_stage,
+                 "Encoder stage (1-based) whose channels --features stats summarises")
+      ->capture_default_str();
 }
 
 void add_ae_options(CLI::App& app, Options& o) {
@@ -158,6 +189,13 @@ void add_ae_options(CLI::App& app, Options& o) {
 }
 
 void add_clf_options(CLI::App& app, Options& o) {
+  app.add_option("--classifier", o.classifier,
+                 "mlp (the paper's MLP 250-50, Adam) or linear (least squares onto the classes, "
+                 "class-balanced with --clf-balance, solved exactly; one model)")
+      ->capture_default_str();
+  app.add_option("--clf-ridge", o.clf_ridge,
+                 "Linear classifier: ridge penalty on the weights, relative to the cell count")
+      ->capture_default_str();
   app.add_option("--clf-epochs", o.clf_epochs, "Classifier epochs (at most)")->capture_default_str();
   app.add_option("--clf-batch", o.clf_batch, "Classifier batch size")->capture_default_str();
   app.add_option("--clf-lr", o.clf_lr, "Classifier learning rate (Adam)")->capture_default_str();

@@ -27,6 +27,10 @@ struct Options {
   std::string decoder = "deconv";
   std::vector<int> channels = {32, 64, 64};
   std::string init = "torch";
+  // features: latent (the paper's: the DCAE's latent) or stats (texture statistics of encoder
+  // stage stats_stage, averaged over the 8 rotations/flips; pipeline/texture_features.h)
+  std::string features = "latent";
+  int stats_stage = 2;
   // autoencoder training
   int epochs = 15;
   int batch = 64;
@@ -34,7 +38,10 @@ struct Options {
   double grad_lr = 0;  // hybrid: the gradient-image DCAE's learning rate (0: --lr)
   bool no_augment = false;
   double ae_noise = 0;  // denoising: input pixels dropped with this probability
-  // classifier
+  // classifier: mlp (the paper's 250-50 MLP, trained with Adam) or linear (class-balanced least
+  // squares with ridge weight clf_ridge, solved exactly)
+  std::string classifier = "mlp";
+  double clf_ridge = 1e-3;
   int clf_epochs = 60;
   int clf_batch = 64;
   double clf_lr = 1e-3;

@@ -16,6 +16,8 @@
 #include "hep2/pipeline/cell_list.h"
 #include "hep2/pipeline/checkpoint.h"
 #include "hep2/pipeline/gradient_images.h"
+#include "hep2/pipeline/least_squares.h"
+#include "hep2/pipeline/texture_features.h"
 #include "hep2/report/group_vote.h"
 #include "hep2/pipeline/preprocess.h"
 #include "hep2/pipeline/synth.h"
@@ -80,6 +82,8 @@ MlpConfig Workbench::mlp_config(int inputs, int classes) const {
   c.inputs = inputs;
   c.classes = classes;
   c.dropout = float(opt.dropout);
+  // One dense layer holds the least-squares scores; the supervised baseline keeps its MLP.
+  if (opt.classifier == "linear" && opt.method != "supervised") c.hidden.clear();
   c.validate();
   return c;
 }
@@ -308,7 +312,11 @@ std::unique_ptr<Trainer> Workbench::load_ae(const std::string& suffix) try {
 }
 
 DeviceFeatures Workbench::extract(Trainer& ae, const DeviceImages& images) {
-  DeviceFeatures f = extract_features(ae, latent_end_, images, opt.batch, opt.views, progress.fn());
+  DeviceFeatures f =
+      opt.features == "stats"
+          ? extract_texture_features(ae, encoder_stage_end(dcae_config(), opt.stats_stage), images,
+                                     opt.batch, progress.fn())
+          : extract_features(ae, latent_end_, images, opt.batch, opt.views, progress.fn());
   progress.finish();
   times.extract_images_per_s = f.images_per_s;
   return f;
@@ -472,22 +480,65 @@ Classifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels
   MlpConfig cfg = mlp_config(f.dim, int(class_names.size()));
   scaler = fit_feature_scaler(*be, f, train);
   standardize(f);
+  if (opt.classifier == "linear") return train_linear(f, labels, train, cfg);
   return fit_classifier(
       [&] { return build_mlp(cfg); }, cfg.describe(), samples_of(f), labels, train,
       [&](Trainer& mlp, int k, int best_epoch) {
-        save_trainer(member_file("mlp", k), mlp,
-                     {{"kind", "mlp"},
-                      {"config", {{"inputs", cfg.inputs}, {"hidden", cfg.hidden},
-                                  {"classes", cfg.classes}, {"dropout", cfg.dropout}}},
-                      {"class_names", class_names},
-                      {"feature_mean", scaler.mean},
-                      {"feature_inv_std", scaler.inv_std},
-                      {"best_epoch", best_epoch},
-                      {"balance", opt.clf_balance},
-                      {"views", f.views},
-                      {"member", k + 1},
-                      {"ensemble", opt.clf_ensemble}});
+        save_trainer(member_file("mlp", k), mlp, classifier_header(cfg, f.views, k, best_epoch));
       });
+}
+
+// The least-squares classifier has one exact solution: no epochs, no early-stopping slice, no
+// ensemble. Its normal equations are (features + 1) square and solved on the host in double; the
+// standardised training rows (every view of each training cell) come down once.
+Classifier Workbench::train_linear(const DeviceFeatures& f, const Buffer<int32_t>& labels,
+                                   const std::vector<int>& train, const MlpConfig& cfg) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<float> all = download_features(*be, f);
+  std::vector<int32_t> all_labels(labels.size());
+  be->download(all_labels.data(), labels.data(), labels.bytes());
+  const size_t dim = size_t(f.dim), count = size_t(f.count);
+  std::vector<float> x;
+  std::vector<int32_t> y;
+  x.reserve(size_t(f.views) * train.size() * dim);
+  for (int v = 0; v < f.views; ++v)
+    for (int i : train) {
+      const float* row = all.data() + (size_t(v) * count + size_t(i)) * dim;
+      x.insert(x.end(), row, row + dim);
+      y.push_back(all_labels[size_t(i)]);
+    }
+  LeastSquaresOptions lo;
+  lo.balance = opt.clf_balance;
+  lo.ridge = opt.clf_ridge;
+  std::fprintf(stderr, "linear classifier %d-%d (least squares%s, ridge %g): %zu training rows\n",
+               cfg.inputs, cfg.classes, lo.balance ? ", class-balanced" : "", lo.ridge, y.size());
+  LinearWeights w = fit_least_squares(x.data(), y.size(), f.dim, y.data(), cfg.classes, lo);
+  auto clf = std::make_unique<Trainer>(*be, build_mlp(cfg), opt.clf_batch, adam(opt.clf_lr, 0.f));
+  std::vector<float> params = w.weight;
+  params.insert(params.end(), w.bias.begin(), w.bias.end());
+  clf->block().set_params(*be, params);
+  times.train_clf_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  save_trainer(member_file("mlp", 0), *clf, classifier_header(cfg, f.views, 0, 0));
+  Classifier members;
+  members.push_back(std::move(clf));
+  return members;
+}
+
+nlohmann::json Workbench::classifier_header(const MlpConfig& cfg, int views, int member,
+                                            int best_epoch) const {
+  return {{"kind", "mlp"},
+          {"classifier", opt.classifier},
+          {"config", {{"inputs", cfg.inputs}, {"hidden", cfg.hidden},
+                      {"classes", cfg.classes}, {"dropout", cfg.dropout}}},
+          {"class_names", class_names},
+          {"feature_mean", scaler.mean},
+          {"feature_inv_std", scaler.inv_std},
+          {"best_epoch", best_epoch},
+          {"balance", opt.clf_balance},
+          {"views", views},
+          {"member", member + 1},
+          {"ensemble", opt.classifier == "linear" ? 1 : opt.clf_ensemble}};
 }
 
 Classifier Workbench::train_supervised(const std::vector<int>& train) {

@@ -82,8 +82,9 @@ class Workbench {
   // trained autoencoders (train = false: loaded from their checkpoints).
   DeviceFeatures method_features(bool train);
   void save_features(const DeviceFeatures& f);          // features.npy, labels.npy, split.npy
-  // Fits the feature scaler on the training rows and standardises f in place, then trains:
-  // mlp.ckpt (with the scaler), clf_log.csv.
+  // Fits the feature scaler on the training rows and standardises f in place, then trains
+  // (--classifier mlp: the MLP ensemble, clf_log.csv; linear: least squares): mlp.ckpt (with the
+  // scaler) and the ensemble's other members.
   Classifier train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels,
                        const std::vector<int>& train);
   // The supervised baseline: the same encoder and MLP trained end to end with labels on the
@@ -110,6 +111,12 @@ class Workbench {
                             const SampleSet& x, const Buffer<int32_t>& labels,
                             const std::vector<int>& train,
                             const std::function<void(Trainer&, int, int)>& save);
+  // --classifier linear: the class-balanced least-squares classifier (one member).
+  Classifier train_linear(const DeviceFeatures& f, const Buffer<int32_t>& labels,
+                          const std::vector<int>& train, const MlpConfig& cfg);
+  // The header of a feature classifier's checkpoint (member 0-based).
+  nlohmann::json classifier_header(const MlpConfig& cfg, int views, int member,
+                                   int best_epoch) const;
   // <stem>.ckpt for the first member, <stem>_2.ckpt ... for the others.
   std::string member_file(const std::string& stem, int member) const;
   size_t latent_end_ = 0;

@@ -15,4 +15,10 @@ void check_column_sums(int cols, int count) {
   if (cols < 0 || count < 0) fail("column_sums: negative size (", cols, " columns, ", count, " rows)");
 }
 
+void check_channel_stats(int batch, int channels, int positions) {
+  if (batch < 0 || channels < 0 || positions < 1)
+    fail("channel_stats: ", batch, " samples of ", channels, " channels x ", positions,
+         " positions (need at least one position)");
+}
+
 }  // namespace hep2

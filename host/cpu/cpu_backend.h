@@ -97,6 +97,8 @@ class CpuBackend final : public Backend {
   void gather_labels(const int32_t* labels, const int32_t* index, int batch, int32_t* out) override;
   void standardize_columns(int rows, int cols, const float* x, const float* mean,
                            const float* inv_std, float* y) override;
+  void channel_stats(int batch, int channels, int positions, const float* x, float weight,
+                     float* out) override;
   void column_sums(int cols, const float* x, const int32_t* rows, int count, double* sum,
                    double* sum_sq) override;
   void argmax_rows(int batch, int classes, const float* z, int32_t* out) override;

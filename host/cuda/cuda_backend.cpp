@@ -12,6 +12,7 @@
 #include <cudnn.h>
 
 #include "bias_act.cuh"
+#include "channel_stats.cuh"
 #include "cuda/check.h"
 #include "cuda/cublas_dense.h"
 #include "cuda/cudnn_graph.h"
@@ -305,6 +306,12 @@ class CudaBackend final : public Backend {
     Op op(*this, "column_sums");
     check_column_sums(cols, count);
     kernels::column_sums(stream_, cols, x, rows, count, sum, sum_sq);
+  }
+  void channel_stats(int batch, int channels, int positions, const float* x, float weight,
+                     float* out) override {
+    Op op(*this, "channel_stats");
+    check_channel_stats(batch, channels, positions);
+    kernels::channel_stats(stream_, batch, channels, positions, x, weight, out);
   }
   void argmax_rows(int batch, int classes, const float* z, int32_t* out) override {
     Op op(*this, "argmax_rows");

@@ -56,6 +56,7 @@ void add_mlp_layers(Network& net, const MlpConfig& cfg) {
           std::make_unique<Dense>(in, cfg.classes, Act::None));
 }
 
+// Two layers a stage: encoder_stage_end counts on it.
 void add_encoder_layers(Network& net, const DcaeConfig& cfg) {
   int c = cfg.in_channels;
   for (int i = 0; i < cfg.stages(); ++i) {
@@ -86,6 +87,12 @@ Dcae build_dcae(const DcaeConfig& cfg) {
     c = out;
   }
   return m;
+}
+
+size_t encoder_stage_end(const DcaeConfig& cfg, int stage) {
+  if (stage < 1 || stage > cfg.stages())
+    fail("encoder stage ", stage, " does not exist: the DCAE has stages 1..", cfg.stages());
+  return size_t(2 * stage);
 }
 
 void MlpConfig::validate() const {

@@ -244,6 +244,17 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
 
 // ---- features ------------------------------------------------------------------------------------
 
+const float* symmetry_view(Backend& be, const DeviceImages& data, const int32_t* all_index,
+                          size_t start, int count, int symmetry, float* buffer) {
+  if (symmetry == 0) return data.images.data() + start * data.shape.per_sample();
+  const Shape4 sample{1, data.shape.c, data.shape.h, data.shape.w};
+  AugmentSpec aug;
+  aug.rotate_flip = true;
+  aug.symmetry = symmetry;
+  be.gather_batch(sample, data.images.data(), all_index + start, count, aug, buffer);
+  return buffer;
+}
+
 DeviceFeatures extract_features(Trainer& ae, size_t latent_end, const DeviceImages& data,
                                 int batch, int views, const ProgressFn& progress) {
   Backend& be = ae.backend();
@@ -258,7 +269,6 @@ DeviceFeatures extract_features(Trainer& ae, size_t latent_end, const DeviceImag
   f.dim = int(ae.net().output_shape(latent_end - 1, 1).per_sample());
   f.values = Buffer<float>(be, f.rows() * f.dim);
   const size_t per = data.shape.per_sample(), n = data.size();
-  const Shape4 sample{1, data.shape.c, data.shape.h, data.shape.w};
   // Views other than the identity are gathered through the backend's symmetry transform.
   Buffer<int32_t> index;
   Buffer<float> xb;
@@ -275,14 +285,7 @@ DeviceFeatures extract_features(Trainer& ae, size_t latent_end, const DeviceImag
   for (int v = 0; v < views; ++v) {
     for (size_t start = 0; start < n; start += batch) {
       int nb = int(std::min<size_t>(batch, n - start));
-      const float* x = data.images.data() + start * per;
-      if (v > 0) {
-        AugmentSpec aug;
-        aug.rotate_flip = true;
-        aug.symmetry = v;
-        be.gather_batch(sample, data.images.data(), index.data() + start, nb, aug, xb.data());
-        x = xb.data();
-      }
+      const float* x = symmetry_view(be, data, index.data(), start, nb, v, xb.data());
       const float* z = ae.forward(nb, x, false, 0, latent_end);
       be.copy(f.values.data() + (size_t(v) * n + start) * f.dim, z,
               size_t(nb) * f.dim * sizeof(float));

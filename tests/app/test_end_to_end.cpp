@@ -156,11 +156,52 @@ TEST(EndToEndPreset, RealDataPresetRunsAndIsRecorded) {
                         " --clf-epochs 2 --out " + dir);
   ASSERT_EQ(run.code, 0) << run.output;
   const nlohmann::json cfg = read_json(dir + "/config.json");
-  EXPECT_EQ(cfg.at("method"), "hybrid");
-  EXPECT_EQ(cfg.at("clf_ensemble"), 5);
+  EXPECT_EQ(cfg.at("method"), "dcae");
+  EXPECT_EQ(cfg.at("features"), "stats");
+  EXPECT_EQ(cfg.at("classifier"), "linear");
   EXPECT_EQ(cfg.at("clf_balance"), true);
-  EXPECT_TRUE(fs::exists(dir + "/dcae_grad.ckpt"));
-  EXPECT_TRUE(fs::exists(dir + "/mlp_5.ckpt"));
+  EXPECT_TRUE(fs::exists(dir + "/mlp.ckpt"));
+  EXPECT_FALSE(fs::exists(dir + "/mlp_2.ckpt"));
+  fs::remove_all(dir);
+}
+
+// --features stats with --classifier linear, the real-data preset's method, end to end on
+// synthetic cells: the feature file has 3 values per channel of the chosen stage, it classifies
+// far above chance, and the run folder's steps (train-clf with the MLP instead, eval) work on it.
+TEST(EndToEndTexture, StatsFeaturesWithTheLinearClassifier) {
+  const std::string dir = temp_dir("texture");
+  Result run = run_hep2("run --device cpu --synth-count 400 --size 32 --channels 8,16,16 --epochs 4"
+                        " --batch 16 --features stats --stats-stage 2 --classifier linear"
+                        " --clf-balance --out " + dir);
+  ASSERT_EQ(run.code, 0) << run.output;
+  hep2::npy::Array f = hep2::npy::load(dir + "/features.npy");
+  ASSERT_EQ(f.shape, (std::vector<size_t>{400, 48}));  // 3 x 16 channels of stage 2
+  const nlohmann::json m = read_json(dir + "/metrics.json");
+  EXPECT_GT(m.at("accuracy").get<double>(), 0.5) << m.dump();  // five classes: chance is 0.2
+  Result mlp = run_hep2("train-clf --device cpu --classifier mlp --clf-ensemble 2 --clf-epochs 3"
+                        " --out " + dir);
+  ASSERT_EQ(mlp.code, 0) << mlp.output;
+  EXPECT_TRUE(fs::exists(dir + "/mlp_2.ckpt"));
+  Result ev = run_hep2("eval --device cpu --out " + dir);
+  ASSERT_EQ(ev.code, 0) << ev.output;
+  // Settings that contradict each other name the flag to change.
+  for (const auto& [args, flag] : std::vector<std::pair<std::string, std::string>>{
+           {"--features stats --views 8", "--views"},
+           {"--classifier linear --clf-ensemble 3", "--clf-ensemble"},
+           {"--features stats --stats-stage 4", "--stats-stage"},
+           {"--features texture", "--features"},
+           {"--classifier svm", "--classifier"}}) {
+    Result bad = run_hep2("run --device cpu --synth-count 40 " + args + " --out " + dir + "_bad");
+    EXPECT_NE(bad.code, 0) << args;
+    EXPECT_NE(bad.output.find(flag), std::string::npos) << args << ": " << bad.output;
+  }
+  // The preset's classifier flags do not bind the supervised baseline (its MLP trains end to end).
+  Result sup = run_hep2("run --device cpu --synth-count 60 --size 16 --channels 4 --epochs 1"
+                        " --batch 16 --clf-epochs 1 --classifier linear --features stats"
+                        " --method supervised --clf-ensemble 2 --out " + dir + "_sup");
+  EXPECT_EQ(sup.code, 0) << sup.output;
+  EXPECT_TRUE(fs::exists(dir + "_sup/supervised_2.ckpt"));
+  fs::remove_all(dir + "_sup");
   fs::remove_all(dir);
 }
 

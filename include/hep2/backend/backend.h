@@ -145,14 +145,22 @@ class Backend {
   // scaler's statistics, computed where the features are.
   virtual void column_sums(int cols, const float* x, const int32_t* rows, int count, double* sum,
                            double* sum_sq) = 0;
+  // Texture statistics of feature maps: for each sample n and channel c of x (batch x channels x
+  // positions, positions = height * width), adds weight * mean, weight * max and weight * standard
+  // deviation (population) of the channel's values to out[n, c], out[n, C + c] and out[n, 2C + c]
+  // (out is batch x 3C). Adding lets a caller average several views of a cell. Each (n, c) is
+  // summed in position order, in double: the same bits on both backends.
+  virtual void channel_stats(int batch, int channels, int positions, const float* x, float weight,
+                             float* out) = 0;
   // out[i] = argmax_j z[i, j].
   virtual void argmax_rows(int batch, int classes, const float* z, int32_t* out) = 0;
 };
 
-// Argument checks both backends make before copy_rows and column_sums (they throw an Error that
-// names the op and the sizes).
+// Argument checks both backends make before copy_rows, column_sums and channel_stats (they throw an
+// Error that names the op and the sizes).
 void check_copy_rows(size_t dst_pitch, size_t src_pitch, size_t row_bytes);
 void check_column_sums(int cols, int count);
+void check_channel_stats(int batch, int channels, int positions);
 
 // Which of the 8 square symmetries (0..7) maps output pixel (y, x) to its source pixel in an
 // s x s image: bit 0 transposes, bit 1 flips rows, bit 2 flips columns. Shared by both backends.

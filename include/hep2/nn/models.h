@@ -38,6 +38,9 @@ struct Dcae {
   size_t latent_end = 0;
 };
 Dcae build_dcae(const DcaeConfig& cfg);
+// The number of layers, from the input, that produce encoder stage `stage`'s output (1-based: its
+// conv + ReLU + max-pool); throws Error unless 1 <= stage <= cfg.stages().
+size_t encoder_stage_end(const DcaeConfig& cfg, int stage);
 
 struct MlpConfig {
   int inputs = 4096;

@@ -104,6 +104,11 @@ struct DeviceFeatures {
   size_t rows() const { return size_t(views) * size_t(count); }
   double seconds = 0, images_per_s = 0;
 };
+// The images [start, start + count) of data under square symmetry 0..7 (symmetry_source()):
+// symmetry 0 is the images where they are; the others are gathered into buffer (count images)
+// through all_index, the device array 0..n-1.
+const float* symmetry_view(Backend& be, const DeviceImages& data, const int32_t* all_index,
+                          size_t start, int count, int symmetry, float* buffer);
 // views: 1..8, the symmetries 0..views-1 of symmetry_source() (square images only when > 1).
 DeviceFeatures extract_features(Trainer& ae, size_t latent_end, const DeviceImages& data,
                                 int batch, int views = 1, const ProgressFn& progress = {});
