@@ -208,7 +208,7 @@ else
   # not ours to fix): memcheck for out-of-bounds and misaligned accesses, racecheck for the
   # shared-memory kernels (transposed convolution, reductions).
   SAN=$(command -v compute-sanitizer || echo "$CUDA_HOME/bin/compute-sanitizer")
-  MEMCHECK_FILTER="GpuOpsDeconv.*:GpuOpsPool.*:GpuOpsGather.*:GpuOpsDropout.*"
+  MEMCHECK_FILTER="GpuOpsDeconv.*:GpuOpsPool.*:GpuOpsGather.*:GpuOpsDropout.*:GpuOpsChannelStats.*"
   MEMCHECK_FILTER+=":GpuOpsLoss.SigmoidMsePerSample*:GpuOpsLoss.Softmax*:GpuOpsOptim.Sgd*"
   RACECHECK_FILTER="GpuOpsDeconv.ForwardWithAndWithoutBiasAndReluMatchesCpu"
   RACECHECK_FILTER+=":GpuOpsDeconv.BackwardDataMatchesCpu:GpuOpsDeconv.BackwardFilterAndBiasMatchCpu"

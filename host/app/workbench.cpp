@@ -433,6 +433,11 @@ std::string Workbench::member_file(const std::string& stem, int member) const {
   return path(member == 0 ? stem + ".ckpt" : stem + "_" + std::to_string(member + 1) + ".ckpt");
 }
 
+void Workbench::remove_members_from(const std::string& stem, int first) const {
+  std::error_code ec;
+  for (int k = first; fs::exists(member_file(stem, k)); ++k) fs::remove(member_file(stem, k), ec);
+}
+
 Classifier Workbench::fit_classifier(const std::function<Network()>& make,
                                      const std::string& describe, const SampleSet& x,
                                      const Buffer<int32_t>& labels, const std::vector<int>& train,
@@ -485,6 +490,7 @@ Classifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels
       [&] { return build_mlp(cfg); }, cfg.describe(), samples_of(f), labels, train,
       [&](Trainer& mlp, int k, int best_epoch) {
         save_trainer(member_file("mlp", k), mlp, classifier_header(cfg, f.views, k, best_epoch));
+        if (k == 0) remove_members_from("mlp", 1);  // a larger earlier ensemble's leftovers
       });
 }
 
@@ -520,6 +526,10 @@ Classifier Workbench::train_linear(const DeviceFeatures& f, const Buffer<int32_t
   times.train_clf_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   save_trainer(member_file("mlp", 0), *clf, classifier_header(cfg, f.views, 0, 0));
+  // An earlier MLP ensemble's other members and epoch log would describe another classifier.
+  remove_members_from("mlp", 1);
+  std::error_code ec;
+  fs::remove(path("clf_log.csv"), ec);
   Classifier members;
   members.push_back(std::move(clf));
   return members;

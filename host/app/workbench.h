@@ -117,6 +117,8 @@ class Workbench {
   // The header of a feature classifier's checkpoint (member 0-based).
   nlohmann::json classifier_header(const MlpConfig& cfg, int views, int member,
                                    int best_epoch) const;
+  // Deletes <stem>_{first+1}.ckpt, ... while they exist (members of an earlier, larger ensemble).
+  void remove_members_from(const std::string& stem, int first) const;
   // <stem>.ckpt for the first member, <stem>_2.ckpt ... for the others.
   std::string member_file(const std::string& stem, int member) const;
   size_t latent_end_ = 0;

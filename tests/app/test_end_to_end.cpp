@@ -184,6 +184,14 @@ TEST(EndToEndTexture, StatsFeaturesWithTheLinearClassifier) {
   EXPECT_TRUE(fs::exists(dir + "/mlp_2.ckpt"));
   Result ev = run_hep2("eval --device cpu --out " + dir);
   ASSERT_EQ(ev.code, 0) << ev.output;
+  // Back to least squares: the MLP ensemble's second member and epoch log go with it.
+  Result lin = run_hep2("train-clf --device cpu --classifier linear --clf-ensemble 1 --out " + dir);
+  ASSERT_EQ(lin.code, 0) << lin.output;
+  EXPECT_FALSE(fs::exists(dir + "/mlp_2.ckpt"));
+  EXPECT_FALSE(fs::exists(dir + "/clf_log.csv"));
+  Result ev2 = run_hep2("eval --device cpu --out " + dir);
+  ASSERT_EQ(ev2.code, 0) << ev2.output;
+  EXPECT_EQ(read_json(dir + "/metrics.json").at("confusion"), m.at("confusion"));  // deterministic
   // Settings that contradict each other name the flag to change.
   for (const auto& [args, flag] : std::vector<std::pair<std::string, std::string>>{
            {"--features stats --views 8", "--views"},
