@@ -516,16 +516,21 @@ Classifier Workbench::train_linear(const DeviceFeatures& f, const Buffer<int32_t
   LeastSquaresOptions lo;
   lo.balance = opt.clf_balance;
   lo.ridge = opt.clf_ridge;
-  std::fprintf(stderr, "linear classifier %d-%d (least squares%s, ridge %g): %zu training rows\n",
-               cfg.inputs, cfg.classes, lo.balance ? ", class-balanced" : "", lo.ridge, y.size());
   LinearWeights w = fit_least_squares(x.data(), y.size(), f.dim, y.data(), cfg.classes, lo);
+  std::fprintf(stderr,
+               "linear classifier %d-%d (least squares%s, ridge %g): %zu training rows; "
+               "probabilities calibrated with temperature %.3g\n",
+               cfg.inputs, cfg.classes, lo.balance ? ", class-balanced" : "", lo.ridge, y.size(),
+               w.temperature);
   auto clf = std::make_unique<Trainer>(*be, build_mlp(cfg), opt.clf_batch, adam(opt.clf_lr, 0.f));
   std::vector<float> params = w.weight;
   params.insert(params.end(), w.bias.begin(), w.bias.end());
   clf->block().set_params(*be, params);
   times.train_clf_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  save_trainer(member_file("mlp", 0), *clf, classifier_header(cfg, f.views, 0, 0));
+  nlohmann::json header = classifier_header(cfg, f.views, 0, 0);
+  header["temperature"] = w.temperature;
+  save_trainer(member_file("mlp", 0), *clf, header);
   // An earlier MLP ensemble's other members and epoch log would describe another classifier.
   remove_members_from("mlp", 1);
   std::error_code ec;

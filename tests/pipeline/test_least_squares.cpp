@@ -1,8 +1,10 @@
 // The linear classifier's solver (fit_least_squares): its answer satisfies the normal equations of
-// the weighted ridge problem, class balance makes the solution blind to how many cells a class
-// has, it separates separable classes, and it refuses bad input with what to do.
+// the weighted ridge problem, its temperature makes softmax(scores) calibrated, class balance makes
+// the solution blind to how many cells a class has, it separates separable classes, and it refuses
+// bad input with what to do.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -66,12 +68,64 @@ TEST(LeastSquares, SolvesTheWeightedRidgeNormalEquations) {
       LinearWeights m = fit_least_squares(d.x.data(), d.rows(), d.dim, d.y.data(), d.classes, o);
       ASSERT_EQ(m.weight.size(), size_t(d.classes * d.dim));
       ASSERT_EQ(m.bias.size(), size_t(d.classes));
+      ASSERT_GT(m.temperature, 0);
+      for (float& v : m.weight) v = float(v / m.temperature);  // the least-squares solution itself
+      for (float& v : m.bias) v = float(v / m.temperature);
       // float weights of a double solution: the gradient is zero up to their rounding.
       EXPECT_LT(worst_gradient(d, m, balance, ridge), 1e-6) << balance << " " << ridge;
       // A wrong answer (one weight nudged) is not a minimiser.
       m.weight[2] += 0.01f;
       EXPECT_GT(worst_gradient(d, m, balance, ridge), 1e-4);
     }
+}
+
+// softmax(W x + b) of one row.
+std::vector<double> probabilities(const LinearWeights& m, const float* x) {
+  std::vector<double> p(size_t(m.classes));
+  double top = -1e300, z = 0;
+  for (int k = 0; k < m.classes; ++k) {
+    double s = m.bias[size_t(k)];
+    for (int j = 0; j < m.inputs; ++j) s += double(m.weight[size_t(k * m.inputs + j)]) * x[j];
+    p[size_t(k)] = s;
+    top = std::max(top, s);
+  }
+  for (double& v : p) z += (v = std::exp(v - top));
+  for (double& v : p) v /= z;
+  return p;
+}
+
+TEST(LeastSquares, ReportedProbabilitiesAreCalibrated) {
+  // Overlapping classes: about a quarter of the cells are misclassified whatever the rule.
+  Blobs train({400, 400, 400}, 1.2, 5), test({400, 400, 400}, 1.2, 6);
+  LeastSquaresOptions o;
+  LinearWeights m = fit_least_squares(train.x.data(), train.rows(), train.dim, train.y.data(),
+                                      train.classes, o);
+  EXPECT_GT(m.temperature, 2);  // raw least-squares scores are far too flat for a softmax
+  // The temperature minimises the training cross-entropy: scaling it either way costs.
+  auto cross_entropy = [&](double scale) {
+    LinearWeights s = m;
+    for (float& v : s.weight) v = float(v * scale);
+    for (float& v : s.bias) v = float(v * scale);
+    double ce = 0;
+    for (size_t i = 0; i < train.rows(); ++i)
+      ce -= std::log(probabilities(s, &train.x[i * train.dim])[size_t(train.y[i])]);
+    return ce;
+  };
+  EXPECT_LT(cross_entropy(1.0), cross_entropy(0.8));
+  EXPECT_LT(cross_entropy(1.0), cross_entropy(1.25));
+  // Calibrated: on new cells, the mean confidence of the predicted class matches the accuracy.
+  double confidence = 0, right = 0;
+  for (size_t i = 0; i < test.rows(); ++i) {
+    std::vector<double> p = probabilities(m, &test.x[i * test.dim]);
+    const size_t best = size_t(std::max_element(p.begin(), p.end()) - p.begin());
+    confidence += p[best];
+    right += best == size_t(test.y[i]);
+  }
+  confidence /= double(test.rows());
+  right /= double(test.rows());
+  EXPECT_GT(right, 0.6);
+  EXPECT_LT(right, 0.9);
+  EXPECT_NEAR(confidence, right, 0.04) << "accuracy " << right;
 }
 
 TEST(LeastSquares, BalancedSolutionIgnoresHowOftenAClassIsRepeated) {

@@ -14,6 +14,7 @@ namespace hep2 {
 struct LinearWeights {
   int inputs = 0, classes = 0;
   std::vector<float> weight, bias;
+  double temperature = 1;  // the calibration factor already applied to weight and bias
 };
 
 struct LeastSquaresOptions {
@@ -28,6 +29,10 @@ struct LeastSquaresOptions {
 // Minimises sum_i w_i |W x_i + b - onehot(label_i)|^2 + ridge * (sum_i w_i) * |W|^2 over the
 // `rows` feature rows x (rows x inputs, row-major, host memory). Normal equations in double,
 // Cholesky solve. Throws Error when a label is outside [0, classes) or the system is singular.
+// The least-squares scores are not probabilities, and hep2 reports softmax(scores) as the class
+// probabilities: so W and b are then multiplied by the temperature T > 0 that minimises the
+// (same-weighted) cross-entropy of softmax(T * scores) on these rows. The predicted class does not
+// change; the reported probabilities become calibrated. `temperature` in the result.
 LinearWeights fit_least_squares(const float* x, size_t rows, int inputs, const int32_t* labels,
                                 int classes, const LeastSquaresOptions& opt);
 
