@@ -129,7 +129,7 @@ void register_commands(CLI::App& app) {
 
   // ---- run ----
   CLI::App* run = app.add_subcommand(
-      "run", "The whole method: train the DCAE, extract features, train the MLP, evaluate");
+      "run", "The whole method: train the DCAE, extract features, train the classifier, evaluate");
   add_data_options(*run, opt);
   add_model_options(*run, opt);
   add_ae_options(*run, opt);

@@ -209,7 +209,8 @@ void add_clf_options(CLI::App& app, Options& o) {
   app.add_flag("--clf-balance,!--no-clf-balance", o.clf_balance,
                "Class-balanced classifier training: each epoch draws equally many cells from every "
                "class, and early stopping watches the mean over classes of the validation loss "
-               "(aims at mean class accuracy); --no-clf-balance turns it off");
+               "(aims at mean class accuracy; with --classifier linear: every class weighs the same in "
+               "the fit); --no-clf-balance turns it off");
   app.add_option("--val-fraction", o.val_fraction,
                  "Fraction of training cells held out for early stopping (0: none)")
       ->capture_default_str();
