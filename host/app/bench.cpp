@@ -16,6 +16,7 @@
 #include "hep2/io/atomic_file.h"
 #include "hep2/nn/models.h"
 #include "hep2/nn/trainer.h"
+#include "hep2/pipeline/texture_features.h"
 #include "options.h"
 #include "workbench.h"
 
@@ -115,6 +116,18 @@ void run_bench(const BenchOptions& o) {
     be->sync();
   });
   const double t_train = train.wall, t_extract = extract.wall;
+  // Texture features (--features stats): 8 views of each cell through encoder stages 1-2 and the
+  // channel statistics, timed as the pipeline runs them (four batches per call, so the call's own
+  // allocations are spread over as many cells as a batch's worth of work).
+  constexpr int kTextureBatches = 4;
+  std::vector<float> cells = random_images(size_t(kTextureBatches) * host.size(), 6);
+  DeviceImages cell_data =
+      upload_images(*be, {kTextureBatches * o.batch, 1, o.size, o.size}, cells,
+                    std::vector<int32_t>(size_t(kTextureBatches) * o.batch, 0));
+  const Timing texture = median_timing(o.warmup, o.repeats, [&] {
+    extract_texture_features(ae, encoder_stage_end(cfg, 2), cell_data, o.batch);
+  });
+  const double t_texture = texture.wall / kTextureBatches;  // per batch
 
   MlpConfig mc;
   mc.inputs = int(cfg.feature_size());
@@ -159,6 +172,8 @@ void run_bench(const BenchOptions& o) {
     enc_flops += net.layer(i).forward_flops(in);
   }
   j["extract"]["gflops"] = enc_flops / t_extract * 1e-9;
+  j["texture_extract"] = {{"batch_ms", 1e3 * t_texture}, {"images_per_s", o.batch / t_texture},
+                          {"cpu_ms", 1e3 * texture.cpu / kTextureBatches}};
   j["mlp"] = {{"step_ms", 1e3 * t_mlp}, {"cpu_ms", 1e3 * mlp_step.cpu}};
   j["memory_bytes"] = {{"dcae", ae.device_bytes()}, {"mlp", mlp.device_bytes()},
                        {"peak", be->peak_bytes()}};
@@ -170,6 +185,8 @@ void run_bench(const BenchOptions& o) {
   std::printf("  feature extraction%8.2f ms/batch %8.1f images/s  %6.1f GFLOP/s  (cpu %.1f ms)\n",
               1e3 * t_extract, o.batch / t_extract, enc_flops / t_extract * 1e-9,
               1e3 * extract.cpu);
+  std::printf("  texture features  %8.2f ms/batch %8.1f images/s  (8 views, stages 1-2; cpu %.1f ms)\n",
+              1e3 * t_texture, o.batch / t_texture, 1e3 * texture.cpu / kTextureBatches);
   std::printf("  MLP step          %8.2f ms  (cpu %.1f ms)\n", 1e3 * t_mlp, 1e3 * mlp_step.cpu);
   std::printf("  memory: DCAE %.1f MiB, MLP %.1f MiB (parameters, moments, activations); peak "
               "with workspaces %.1f MiB\n",

@@ -259,6 +259,21 @@ TEST(CommandLine, BadOptionsGetOneClearLineAndNonZeroExit) {
   fs::remove_all(dir);
 }
 
+// `hep2 bench` times every phase it names, the texture features included, in its JSON.
+TEST(CommandLine, BenchReportsEveryPhase) {
+  const std::string dir = temp_dir("bench");
+  fs::create_directories(dir);
+  Result r = run_hep2("bench --device cpu --threads 1 --batch 4 --size 16 --repeats 1 --warmup 0 "
+                      "--no-layers --json " + dir + "/bench.json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("texture features"), std::string::npos) << r.output;
+  const nlohmann::json j = read_json(dir + "/bench.json");
+  for (const char* phase : {"train", "extract", "texture_extract"})
+    EXPECT_GT(j.at(phase).at("images_per_s").get<double>(), 0) << phase;
+  EXPECT_GT(j.at("mlp").at("step_ms").get<double>(), 0);
+  fs::remove_all(dir);
+}
+
 TEST(CommandLine, HelpListsTheSubcommands) {
   Result r = run_hep2("--help");
   EXPECT_EQ(r.code, 0);
