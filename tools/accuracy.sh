@@ -4,7 +4,7 @@
 # With the data's own split (a split column, or ICPR2012's training/test) it trains on train and
 # reports on test, over 3 seeds; otherwise it runs 5-fold cross-validation, stratified and grouped
 # by specimen/image when the data says which cell comes from which. The settings are hep2's
-# preset for real cells (docs/accuracy.md); extra options override them, e.g. --method dcae.
+# preset for real cells (docs/accuracy.md); extra options override them, e.g. --features latent.
 set -euo pipefail
 if [[ $# -lt 1 || $1 == -h || $1 == --help ]]; then
   sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
