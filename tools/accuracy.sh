@@ -7,7 +7,7 @@
 # preset for real cells (docs/accuracy.md); extra options override them, e.g. --features latent.
 set -euo pipefail
 if [[ $# -lt 1 || $1 == -h || $1 == --help ]]; then
-  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 data=$1
