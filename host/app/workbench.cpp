@@ -441,7 +441,8 @@ void Workbench::remove_members_from(const std::string& stem, int first) const {
 Classifier Workbench::fit_classifier(const std::function<Network()>& make,
                                      const std::string& describe, const SampleSet& x,
                                      const Buffer<int32_t>& labels, const std::vector<int>& train,
-                                     const std::function<void(Trainer&, int, int)>& save) {
+                                     const std::string& stem,
+                                     const std::function<nlohmann::json(int, int)>& header) {
   Classifier members;
   std::vector<std::vector<std::string>> rows;
   times.train_clf_seconds = 0;
@@ -474,9 +475,10 @@ Classifier Workbench::fit_classifier(const std::function<Network()>& make,
                       format_number(e.seconds)});
     write_csv(path("clf_log.csv"),
               {"member", "epoch", "loss", "val_loss", "val_accuracy", "seconds"}, rows);
-    save(*clf, k, r.best_epoch);
+    save_trainer(member_file(stem, k), *clf, header(k, r.best_epoch));
     members.push_back(std::move(clf));
   }
+  remove_members_from(stem, opt.clf_ensemble);  // a larger earlier ensemble's leftovers
   return members;
 }
 
@@ -486,12 +488,10 @@ Classifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels
   scaler = fit_feature_scaler(*be, f, train);
   standardize(f);
   if (opt.classifier == "linear") return train_linear(f, labels, train, cfg);
-  return fit_classifier(
-      [&] { return build_mlp(cfg); }, cfg.describe(), samples_of(f), labels, train,
-      [&](Trainer& mlp, int k, int best_epoch) {
-        save_trainer(member_file("mlp", k), mlp, classifier_header(cfg, f.views, k, best_epoch));
-        if (k == 0) remove_members_from("mlp", 1);  // a larger earlier ensemble's leftovers
-      });
+  return fit_classifier([&] { return build_mlp(cfg); }, cfg.describe(), samples_of(f), labels,
+                        train, "mlp", [&](int k, int best_epoch) {
+                          return classifier_header(cfg, f.views, k, best_epoch);
+                        });
 }
 
 // The least-squares classifier has one exact solution: no epochs, no early-stopping slice, no
@@ -553,7 +553,7 @@ nlohmann::json Workbench::classifier_header(const MlpConfig& cfg, int views, int
           {"balance", opt.clf_balance},
           {"views", views},
           {"member", member + 1},
-          {"ensemble", opt.classifier == "linear" ? 1 : opt.clf_ensemble}};
+          {"ensemble", opt.clf_ensemble}};  // 1 for the linear classifier (validated)
 }
 
 Classifier Workbench::train_supervised(const std::vector<int>& train) {
@@ -563,12 +563,11 @@ Classifier Workbench::train_supervised(const std::vector<int>& train) {
   return fit_classifier(
       [&] { return build_supervised(dc, mc); }, what,
       samples_of(*device_data, !opt.no_augment, opt.views), device_data->labels, train,
-      [&](Trainer& clf, int k, int best_epoch) {
-        save_trainer(member_file("supervised", k), clf,
-                     {{"kind", "supervised"}, {"config", dcae_json(dc)},
-                      {"class_names", class_names}, {"best_epoch", best_epoch},
-                      {"balance", opt.clf_balance}, {"member", k + 1},
-                      {"ensemble", opt.clf_ensemble}});
+      "supervised", [&](int k, int best_epoch) {
+        return nlohmann::json{{"kind", "supervised"}, {"config", dcae_json(dc)},
+                              {"class_names", class_names}, {"best_epoch", best_epoch},
+                              {"balance", opt.clf_balance}, {"member", k + 1},
+                              {"ensemble", opt.clf_ensemble}};
       });
 }
 

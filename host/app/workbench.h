@@ -106,11 +106,12 @@ class Workbench {
   // Early stopping's slice of the training cells for ensemble member `member`.
   void hold_out_validation(const std::vector<int>& train, std::vector<int>& fit,
                            std::vector<int>& val, int member) const;
-  // Trains opt.clf_ensemble networks made by `make`; save(trainer, member, best_epoch) writes one.
+  // Trains opt.clf_ensemble networks made by `make`, saves member k as member_file(stem, k) with
+  // header(k, best_epoch), and removes an earlier, larger ensemble's extra members.
   Classifier fit_classifier(const std::function<Network()>& make, const std::string& describe,
                             const SampleSet& x, const Buffer<int32_t>& labels,
-                            const std::vector<int>& train,
-                            const std::function<void(Trainer&, int, int)>& save);
+                            const std::vector<int>& train, const std::string& stem,
+                            const std::function<nlohmann::json(int, int)>& header);
   // --classifier linear: the class-balanced least-squares classifier (one member).
   Classifier train_linear(const DeviceFeatures& f, const Buffer<int32_t>& labels,
                           const std::vector<int>& train, const MlpConfig& cfg);
