@@ -496,27 +496,25 @@ Classifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels
 
 // The least-squares classifier has one exact solution: no epochs, no early-stopping slice, no
 // ensemble. Its normal equations are (features + 1) square and solved on the host in double; the
-// standardised training rows (every view of each training cell) come down once.
+// standardised feature rows come down once and the solver reads the training rows in place.
 Classifier Workbench::train_linear(const DeviceFeatures& f, const Buffer<int32_t>& labels,
                                    const std::vector<int>& train, const MlpConfig& cfg) {
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<float> all = download_features(*be, f);
   std::vector<int32_t> all_labels(labels.size());
   be->download(all_labels.data(), labels.data(), labels.bytes());
-  const size_t dim = size_t(f.dim), count = size_t(f.count);
-  std::vector<float> x;
+  std::vector<size_t> rows;
   std::vector<int32_t> y;
-  x.reserve(size_t(f.views) * train.size() * dim);
+  rows.reserve(size_t(f.views) * train.size());
   for (int v = 0; v < f.views; ++v)
     for (int i : train) {
-      const float* row = all.data() + (size_t(v) * count + size_t(i)) * dim;
-      x.insert(x.end(), row, row + dim);
+      rows.push_back(size_t(v) * size_t(f.count) + size_t(i));
       y.push_back(all_labels[size_t(i)]);
     }
   LeastSquaresOptions lo;
   lo.balance = opt.clf_balance;
   lo.ridge = opt.clf_ridge;
-  LinearWeights w = fit_least_squares(x.data(), y.size(), f.dim, y.data(), cfg.classes, lo);
+  LinearWeights w = fit_least_squares(all.data(), f.dim, rows, y.data(), cfg.classes, lo);
   std::fprintf(stderr,
                "linear classifier %d-%d (least squares%s, ridge %g): %zu training rows; "
                "probabilities calibrated with temperature %.3g\n",

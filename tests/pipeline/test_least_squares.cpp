@@ -1,7 +1,7 @@
 // The linear classifier's solver (fit_least_squares): its answer satisfies the normal equations of
 // the weighted ridge problem, its temperature makes softmax(scores) calibrated, class balance makes
-// the solution blind to how many cells a class has, it separates separable classes, and it refuses
-// bad input with what to do.
+// the solution blind to how many cells a class has, listed rows of a larger table solve like a
+// copied table, it separates separable classes, and it refuses bad input with what to do.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -148,6 +148,29 @@ TEST(LeastSquares, BalancedSolutionIgnoresHowOftenAClassIsRepeated) {
   LinearWeights e =
       fit_least_squares(twice.x.data(), twice.rows(), d.dim, twice.y.data(), d.classes, o);
   EXPECT_GT(std::fabs(c.bias[1] - e.bias[1]), 1e-2);
+}
+
+TEST(LeastSquares, ListedRowsOfALargerTableSolveLikeACopiedTable) {
+  Blobs d({45, 30, 38}, 1.2, 11), other({20, 20, 20}, 3.0, 12);
+  // A table whose training rows (d's, in order) sit between rows that are not listed.
+  std::vector<float> table;
+  std::vector<size_t> listed;
+  for (size_t i = 0; i < d.rows(); ++i) {
+    const size_t o = i % other.rows();
+    table.insert(table.end(), other.x.begin() + long(o) * d.dim, other.x.begin() + long(o + 1) * d.dim);
+    listed.push_back(table.size() / size_t(d.dim));
+    table.insert(table.end(), d.x.begin() + long(i) * d.dim, d.x.begin() + long(i + 1) * d.dim);
+  }
+  LeastSquaresOptions o;
+  LinearWeights copied = fit_least_squares(d.x.data(), d.rows(), d.dim, d.y.data(), d.classes, o);
+  LinearWeights in_place = fit_least_squares(table.data(), d.dim, listed, d.y.data(), d.classes, o);
+  EXPECT_EQ(in_place.weight, copied.weight);  // the same sums in the same order: the same bits
+  EXPECT_EQ(in_place.bias, copied.bias);
+  EXPECT_EQ(in_place.temperature, copied.temperature);
+  // Listing other rows changes the answer (the list is what is read).
+  listed[0] -= 1;
+  LinearWeights moved = fit_least_squares(table.data(), d.dim, listed, d.y.data(), d.classes, o);
+  EXPECT_NE(moved.weight, copied.weight);
 }
 
 TEST(LeastSquares, SeparatesWellSeparatedClasses) {

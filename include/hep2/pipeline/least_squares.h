@@ -35,5 +35,10 @@ struct LeastSquaresOptions {
 // change; the reported probabilities become calibrated. `temperature` in the result.
 LinearWeights fit_least_squares(const float* x, size_t rows, int inputs, const int32_t* labels,
                                 int classes, const LeastSquaresOptions& opt);
+// The same over the listed rows of x only (row_of[k]: the row of x that is the k-th training row,
+// labels[k] its class): a caller's feature table need not be copied into a training table.
+LinearWeights fit_least_squares(const float* x, int inputs, const std::vector<size_t>& row_of,
+                                const int32_t* labels, int classes,
+                                const LeastSquaresOptions& opt);
 
 }  // namespace hep2
