@@ -27,6 +27,7 @@ nlohmann::json Options::to_json() const {
           {"lr", lr},
           {"grad_lr", grad_lr},
           {"ae_noise", ae_noise},
+          {"lr_warmup", lr_warmup},
           {"no_augment", no_augment},
           {"classifier", classifier},
           {"clf_ridge", clf_ridge},
@@ -71,6 +72,7 @@ void Options::merge_json(const nlohmann::json& j) {
   get("lr", lr);
   get("grad_lr", grad_lr);
   get("ae_noise", ae_noise);
+  get("lr_warmup", lr_warmup);
   get("no_augment", no_augment);
   get("classifier", classifier);
   get("clf_ridge", clf_ridge);
@@ -102,6 +104,8 @@ void Options::validate() const {
   need(std::isfinite(grad_lr) && grad_lr >= 0 && grad_lr < 1, "--grad-lr",
        "must be a number in [0, 1) (0: the same as --lr)");
   need(ae_noise >= 0 && ae_noise < 1, "--ae-noise", "must be in [0, 1)");
+  need(std::isfinite(lr_warmup) && lr_warmup >= 0 && lr_warmup <= epochs, "--lr-warmup",
+       "must be a number of epochs in [0, --epochs]");
   need(clf_epochs >= 0 && clf_epochs <= 100000, "--clf-epochs", "must be in 0..100000");
   need(clf_batch >= 1 && clf_batch <= 65536, "--clf-batch", "must be in 1..65536");
   need(std::isfinite(clf_lr) && clf_lr > 0 && clf_lr < 1, "--clf-lr", "must be a number in (0, 1)");
@@ -178,6 +182,10 @@ void add_ae_options(CLI::App& app, Options& o) {
   app.add_option("--epochs", o.epochs, "Autoencoder epochs")->capture_default_str();
   app.add_option("--batch", o.batch, "Autoencoder batch size")->capture_default_str();
   app.add_option("--lr", o.lr, "Autoencoder learning rate (Adam)")->capture_default_str();
+  app.add_option("--lr-warmup", o.lr_warmup,
+                 "Epochs over which the autoencoder's learning rate rises linearly to --lr "
+                 "(guards against a collapsed autoencoder; 0: none)")
+      ->capture_default_str();
   app.add_option("--grad-lr", o.grad_lr,
                  "Hybrid method: learning rate of the gradient-image DCAE (0: the same as --lr)")
       ->capture_default_str();

@@ -240,6 +240,7 @@ std::unique_ptr<Trainer> Workbench::train_ae(bool resume, const std::string& suf
   to.batch = opt.batch;
   to.augment = !opt.no_augment;
   to.noise = float(opt.ae_noise);
+  to.warmup_epochs = opt.lr_warmup;
   to.seed = opt.seed;
   TrainControl control;
   control.stop = &g_stop_requested;

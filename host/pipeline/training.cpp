@@ -133,6 +133,14 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
   Buffer<int32_t> order(be, train.size());
   Buffer<float> xb(be, size_t(batch) * per);
   if (!(opt.noise >= 0.f && opt.noise < 1.f)) fail("the denoising noise must be in [0, 1), got ", opt.noise);
+  if (!(opt.warmup_epochs >= 0 && std::isfinite(opt.warmup_epochs)))
+    fail("the learning-rate warm-up must be a number of epochs >= 0, got ", opt.warmup_epochs);
+  // A function of the step's position only, so a resumed run ramps exactly like a straight one.
+  const double warmup_steps = opt.warmup_epochs * double(steps);
+  auto lr_scale = [&](int epoch, size_t s) {
+    const double done = double(epoch - 1) * double(steps) + double(s) + 1;
+    return warmup_steps > 0 ? float(std::min(1.0, done / warmup_steps)) : 1.f;
+  };
   Buffer<float> noisy, noise_mask;  // the corrupted batch, when denoising
   if (opt.noise > 0.f) {
     noisy = Buffer<float>(be, xb.size());
@@ -174,9 +182,9 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
         be.dropout_forward(size_t(nb) * per, opt.noise,
                            hash_u32(opt.seed ^ 0xd15e, (uint64_t(epoch) << 32) + s), xb.data(),
                            noise_mask.data(), noisy.data());
-        ae.ae_step(nb, noisy.data(), 1.f, step_loss.data() + s, xb.data());
+        ae.ae_step(nb, noisy.data(), lr_scale(epoch, s), step_loss.data() + s, xb.data());
       } else {
-        ae.ae_step(nb, xb.data(), 1.f, step_loss.data() + s);
+        ae.ae_step(nb, xb.data(), lr_scale(epoch, s), step_loss.data() + s);
       }
       images_done += size_t(nb);
       ++steps_done;
@@ -224,7 +232,7 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
         st.loss >= opt.collapse_ratio * res.mean_image_loss)
       fail("the autoencoder collapsed: after ", epoch, " epochs its loss ", st.loss,
            " is no better than a constant output (", res.mean_image_loss,
-           "); lower the learning rate (--lr, e.g. 1e-4) or try another --seed");
+           "); lower the learning rate (--lr, e.g. 1e-4), ramp it up (--lr-warmup 1) or try another --seed");
     state.epoch = epoch + 1;
     state.step = 0;
     state.epoch_losses.clear();

@@ -51,6 +51,11 @@ struct AeTrainOptions {
   // Denoising: each input pixel is dropped with this probability (the others scaled by 1 / (1 -
   // noise), as inverted dropout) and the DCAE learns to reconstruct the clean image. 0: off.
   float noise = 0.f;
+  // Learning-rate warm-up: the rate rises linearly from lr / steps to lr over this many epochs'
+  // worth of steps (0: the full rate from the first step). Adam's first steps move every weight
+  // by about lr whatever its gradient; a ramp keeps them from driving the output into the
+  // saturated sigmoid that a collapsed autoencoder sits in.
+  double warmup_epochs = 0;
   uint64_t seed = 1;
   // Collapse (NOTES.md: pre-sigmoid outputs driven to -100, zero gradients): once at least
   // collapse_min_steps steps are done, an epoch whose loss is still at least collapse_ratio times
