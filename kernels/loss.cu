@@ -44,6 +44,13 @@ __global__ void sigmoid_mse_kernel(size_t count, const float* z, const float* ta
   if (partials && threadIdx.x == 0) partials[blockIdx.x] = sum;
 }
 
+__global__ void sigmoid_bce_grad_kernel(size_t count, const float* s, const float* target,
+                                        float* dz, float inv_count) {
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < count;
+       i += size_t(gridDim.x) * blockDim.x)
+    dz[i] = math::sigmoid_bce_grad(s[i], target[i], inv_count);
+}
+
 __global__ void sigmoid_mse_per_sample_kernel(size_t per_sample, const float* z,
                                               const float* target, float* out) {
   const size_t base = size_t(blockIdx.x) * per_sample;
@@ -124,6 +131,15 @@ void sigmoid_mse(cudaStream_t stream, size_t count, const float* z, const float*
   if (!loss) return;
   finish_mean_kernel<<<1, kThreads, 0, stream>>>(partials, int(blocks), double(count), loss);
   HEP2_LAUNCH_CHECK("sigmoid_mse (final sum)");
+}
+
+void sigmoid_bce_grad(cudaStream_t stream, size_t count, const float* s, const float* target,
+                      float* dz) {
+  if (count == 0) return;
+  float inv_count = float(1.0 / double(count));  // as the CPU backend rounds it
+  sigmoid_bce_grad_kernel<<<partial_blocks(count, 8), kThreads, 0, stream>>>(count, s, target, dz,
+                                                                           inv_count);
+  HEP2_LAUNCH_CHECK("sigmoid_bce_grad");
 }
 
 void sigmoid_mse_per_sample(cudaStream_t stream, int batch, size_t per_sample, const float* z,

@@ -17,6 +17,9 @@ constexpr int kLossPartials = 1024;
 // where not null.
 void sigmoid_mse(cudaStream_t stream, size_t count, const float* z, const float* target,
                  float* recon, float* dz, float* loss, double* partials);
+// dz = (s - x) / count: the gradient of the mean binary cross-entropy of s = sigmoid(z).
+void sigmoid_bce_grad(cudaStream_t stream, size_t count, const float* s, const float* target,
+                      float* dz);
 // out[i] = mean over the sample of (sigmoid(z) - x)^2, one block per sample.
 void sigmoid_mse_per_sample(cudaStream_t stream, int batch, size_t per_sample, const float* z,
                             const float* target, float* out);

@@ -28,6 +28,7 @@ nlohmann::json Options::to_json() const {
           {"grad_lr", grad_lr},
           {"ae_noise", ae_noise},
           {"lr_warmup", lr_warmup},
+          {"ae_loss", ae_loss},
           {"no_augment", no_augment},
           {"classifier", classifier},
           {"clf_ridge", clf_ridge},
@@ -73,6 +74,7 @@ void Options::merge_json(const nlohmann::json& j) {
   get("grad_lr", grad_lr);
   get("ae_noise", ae_noise);
   get("lr_warmup", lr_warmup);
+  get("ae_loss", ae_loss);
   get("no_augment", no_augment);
   get("classifier", classifier);
   get("clf_ridge", clf_ridge);
@@ -122,6 +124,7 @@ void Options::validate() const {
   need(method == "dcae" || method == "hybrid" || method == "supervised", "--method",
        "must be dcae, hybrid or supervised");
   need(features == "latent" || features == "stats", "--features", "must be latent or stats");
+  need(ae_loss == "mse" || ae_loss == "bce", "--ae-loss", "must be mse or bce");
   need(classifier == "mlp" || classifier == "linear", "--classifier", "must be mlp or linear");
   need(std::isfinite(clf_ridge) && clf_ridge > 0 && clf_ridge < 1e6, "--clf-ridge",
        "must be a number in (0, 1e6)");
@@ -182,6 +185,11 @@ void add_ae_options(CLI::App& app, Options& o) {
   app.add_option("--epochs", o.epochs, "Autoencoder epochs")->capture_default_str();
   app.add_option("--batch", o.batch, "Autoencoder batch size")->capture_default_str();
   app.add_option("--lr", o.lr, "Autoencoder learning rate (Adam)")->capture_default_str();
+  app.add_option("--ae-loss", o.ae_loss,
+                 "Autoencoder objective: mse (mean squared error of the sigmoid output) or bce "
+                 "(binary cross-entropy: its gradient does not vanish where the sigmoid saturates, "
+                 "the state of a collapsed DCAE); the logged loss is the MSE either way")
+      ->capture_default_str();
   app.add_option("--lr-warmup", o.lr_warmup,
                  "Epochs over which the autoencoder's learning rate rises linearly to --lr "
                  "(guards against a collapsed autoencoder; 0: none)")

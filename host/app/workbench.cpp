@@ -241,6 +241,7 @@ std::unique_ptr<Trainer> Workbench::train_ae(bool resume, const std::string& suf
   to.augment = !opt.no_augment;
   to.noise = float(opt.ae_noise);
   to.warmup_epochs = opt.lr_warmup;
+  to.objective = opt.ae_loss == "bce" ? AeObjective::CrossEntropy : AeObjective::Mse;
   to.seed = opt.seed;
   TrainControl control;
   control.stop = &g_stop_requested;

@@ -77,6 +77,7 @@ class CpuBackend final : public Backend {
 
   void sigmoid_mse(size_t count, const float* z, const float* target, float* recon, float* dz,
                    float* loss) override;
+  void sigmoid_bce_grad(size_t count, const float* s, const float* target, float* dz) override;
   void sigmoid_mse_per_sample(int batch, size_t per_sample, const float* z, const float* target,
                               float* out) override;
   void softmax_xent(int batch, int classes, const float* z, const int32_t* labels, float* probs,

@@ -34,6 +34,14 @@ void CpuBackend::sigmoid_mse(size_t count, const float* z, const float* target, 
   }
 }
 
+void CpuBackend::sigmoid_bce_grad(size_t count, const float* s, const float* target, float* dz) {
+  if (count == 0) fail("cpu sigmoid_bce_grad: called with no values");
+  const float inv_count = float(1.0 / double(count));
+  run_ranges(*pool_, elementwise_workers(count), count, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) dz[i] = math::sigmoid_bce_grad(s[i], target[i], inv_count);
+  });
+}
+
 void CpuBackend::sigmoid_mse_per_sample(int batch, size_t per_sample, const float* z,
                                         const float* target, float* out) {
   if (batch <= 0 || per_sample == 0)

@@ -238,6 +238,11 @@ class CudaBackend final : public Backend {
     if (count == 0) fail("sigmoid_mse: the mean of zero values is undefined (empty batch?)");
     kernels::sigmoid_mse(stream_, count, z, target, recon, dz, loss, loss_partials_);
   }
+  void sigmoid_bce_grad(size_t count, const float* s, const float* target, float* dz) override {
+    Op op(*this, "sigmoid_bce_grad");
+    if (count == 0) fail("sigmoid_bce_grad: called with no values");
+    kernels::sigmoid_bce_grad(stream_, count, s, target, dz);
+  }
   void sigmoid_mse_per_sample(int batch, size_t per_sample, const float* z, const float* target,
                               float* out) override {
     Op op(*this, "sigmoid_mse_per_sample");

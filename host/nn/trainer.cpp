@@ -42,8 +42,11 @@ void Trainer::ae_loss_and_grad(int batch, const float* x, float* loss_out, const
   size_t count = net_.input_shape(batch).count();
   HEP2_CHECK(net_.output_shape(net_.layer_count() - 1, batch).count() == count,
              "the autoencoder's output must have the input's shape");
-  be_.sigmoid_mse(count, z, target ? target : x, recon_, net_.output_grad(),
+  const float* t = target ? target : x;
+  const bool bce = ae_objective_ == AeObjective::CrossEntropy;
+  be_.sigmoid_mse(count, z, t, recon_, bce ? nullptr : net_.output_grad(),
                   loss_out ? loss_out : loss_);
+  if (bce) be_.sigmoid_bce_grad(count, recon_, t, net_.output_grad());
   net_.backward(Pass{be_, true, 0}, batch, x, block_.params(), block_.grads());
 }
 

@@ -369,6 +369,7 @@ TEST(BadInput, OptionsOutOfRangeAreRefusedBeforeAnythingIsWritten) {
       {"--lr 0", {"option --lr", "must be a number in (0, 1)"}},
       {"--lr-warmup -1", {"option --lr-warmup", "must be a number of epochs in [0, --epochs]"}},
       {"--epochs 2 --lr-warmup 3", {"option --lr-warmup", "[0, --epochs]"}},
+      {"--ae-loss l1", {"option --ae-loss", "must be mse or bce"}},
       {"--size 4", {"option --size", "must be in 8..1024"}},
       {"--test-fraction 1", {"option --test-fraction", "must be in (0, 1)"}},
       // Model settings that cannot be built are refused before the run folder is made.

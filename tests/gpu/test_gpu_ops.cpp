@@ -572,6 +572,16 @@ TEST_F(GpuOpsLoss, SigmoidMseMatchesCpu) {
   }
 }
 
+TEST_F(GpuOpsLoss, SigmoidBceGradMatchesCpuExactly) {
+  for (size_t count : {size_t(1), size_t(37), size_t(3000000)}) {
+    SCOPED_TRACE(count);
+    Twin<float> s = random(count, 0, 1), target = random(count, 0, 1), dz = output(count);
+    cpu_->sigmoid_bce_grad(count, s.c(), target.c(), dz.c());
+    gpu_->sigmoid_bce_grad(count, s.g(), target.g(), dz.g());
+    HEP2_EXPECT_SAME(dz);  // one subtraction and one product: the same bits
+  }
+}
+
 TEST_F(GpuOpsLoss, SigmoidMsePerSampleMatchesCpu) {
   for (int batch : {1, 7, 300}) {
     const size_t per = 64 * 64 + 3;

@@ -492,6 +492,24 @@ TEST(CpuOpsLoss, SigmoidMseMatchesNaive) {
   }
 }
 
+TEST(CpuOpsLoss, SigmoidBceGradIsTheScaledResidual) {
+  for (int threads : kThreadCounts) {
+    auto be = make_cpu_backend(threads);
+    const size_t count = kLong;
+    auto s = random_floats(1700, count, 0.0, 1.0);
+    auto x = random_floats(1701, count, 0.0, 1.0);
+    s[0] = 1e-30f;  // a saturated output against a bright pixel: the MSE's gradient vanishes here
+    x[0] = 1.f;
+    std::vector<float> dz(count);
+    be->sigmoid_bce_grad(count, s.data(), x.data(), dz.data());
+    const float inv = float(1.0 / double(count));
+    for (size_t i = 0; i < count; ++i) ASSERT_EQ(dz[i], (s[i] - x[i]) * inv) << i;
+    EXPECT_NEAR(dz[0], -inv, 1e-6 * inv);
+    be->sigmoid_bce_grad(count, s.data(), x.data(), s.data());  // in place over s
+    EXPECT_EQ(s, dz);
+  }
+}
+
 TEST(CpuOpsLoss, SigmoidMsePerSampleMatchesNaive) {
   auto be = make_cpu_backend(3);
   const int batch = 7;

@@ -107,6 +107,9 @@ class Backend {
   // dz = d loss / dz. recon and dz may be null when not wanted.
   virtual void sigmoid_mse(size_t count, const float* z, const float* target, float* recon,
                            float* dz, float* loss) = 0;
+  // dz = d/dz of the mean binary cross-entropy of s = sigmoid(z) against x, from s (the
+  // reconstruction sigmoid_mse wrote): (s - x) / count. dz may be s's buffer.
+  virtual void sigmoid_bce_grad(size_t count, const float* s, const float* target, float* dz) = 0;
   // Per-sample mean squared error of sigmoid(z) against x (for evaluation): out[i], i < batch.
   virtual void sigmoid_mse_per_sample(int batch, size_t per_sample, const float* z,
                                       const float* target, float* out) = 0;

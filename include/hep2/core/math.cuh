@@ -34,6 +34,11 @@ HEP2_HD float sigmoid_mse_grad(float s, float x, float inv_count) {
   return 2.f * (s - x) * s * (1.f - s) * inv_count;
 }
 
+// ---- sigmoid + binary cross-entropy (the gradient only) --------------------------------------
+// loss = mean_i -(x_i log s_i + (1 - x_i) log(1 - s_i)), s = sigmoid(z): dL/dz_i = (s - x) / count.
+// Unlike the MSE's, this gradient does not vanish where the sigmoid saturates.
+HEP2_HD float sigmoid_bce_grad(float s, float x, float inv_count) { return (s - x) * inv_count; }
+
 // ---- softmax cross-entropy ---------------------------------------------------------------------
 // For one row: p_j = exp(z_j - max) / sum; loss = log(sum) + max - z_label; dz_j = (p_j - [j==label]) / batch.
 HEP2_HD float softmax_xent_grad(float p, bool is_label, float inv_batch) {

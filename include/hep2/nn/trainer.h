@@ -2,7 +2,7 @@
 // once for the largest batch, the optimiser, and device scalars for the loss. The two training
 // steps of the method are here:
 //   ae_step:  forward, fused sigmoid + MSE against the input (or a clean target), backward,
-//             optimiser update;
+//             optimiser update (the gradient of the MSE, or of the binary cross-entropy);
 //   clf_step: forward, fused softmax cross-entropy against the labels, backward, update.
 // Nothing is allocated and nothing synchronises inside a step; read_loss() downloads the scalar.
 #pragma once
@@ -12,6 +12,13 @@
 #include "hep2/nn/param_block.h"
 
 namespace hep2 {
+
+// What an autoencoder step descends. Either way the loss it reports is the reconstruction MSE, so
+// runs compare and the collapse check (against the best constant output's MSE) holds.
+enum class AeObjective {
+  Mse,           // mean squared error of sigmoid(z): the paper's reading
+  CrossEntropy,  // binary cross-entropy: its gradient s - x does not vanish where sigmoid saturates
+};
 
 class Trainer {
  public:
@@ -46,6 +53,9 @@ class Trainer {
   void clf_loss_and_grad(int batch, const float* x, const int32_t* labels, uint64_t seed,
                          float* loss_out = nullptr);
 
+  void set_ae_objective(AeObjective o) { ae_objective_ = o; }
+  AeObjective ae_objective() const { return ae_objective_; }
+
   float* loss_device() { return loss_; }
   float read_loss();
   // Sigmoid of the last ae forward (the reconstruction), batch x sample.
@@ -62,6 +72,7 @@ class Trainer {
   float* recon_ = nullptr;  // DCAE: sigmoid(z); MLP: softmax(z)
   float* probs_ = nullptr;
   float* loss_ = nullptr;
+  AeObjective ae_objective_ = AeObjective::Mse;
   void carve(Arena& a);
 };
 

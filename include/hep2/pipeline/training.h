@@ -56,6 +56,8 @@ struct AeTrainOptions {
   // by about lr whatever its gradient; a ramp keeps them from driving the output into the
   // saturated sigmoid that a collapsed autoencoder sits in.
   double warmup_epochs = 0;
+  // The objective the steps descend (nn/trainer.h); the logged loss is the MSE either way.
+  AeObjective objective = AeObjective::Mse;
   uint64_t seed = 1;
   // Collapse (NOTES.md: pre-sigmoid outputs driven to -100, zero gradients): once at least
   // collapse_min_steps steps are done, an epoch whose loss is still at least collapse_ratio times
