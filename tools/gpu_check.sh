@@ -209,7 +209,8 @@ else
   # shared-memory kernels (transposed convolution, reductions).
   SAN=$(command -v compute-sanitizer || echo "$CUDA_HOME/bin/compute-sanitizer")
   MEMCHECK_FILTER="GpuOpsDeconv.*:GpuOpsPool.*:GpuOpsGather.*:GpuOpsDropout.*:GpuOpsChannelStats.*"
-  MEMCHECK_FILTER+=":GpuOpsLoss.SigmoidMsePerSample*:GpuOpsLoss.Softmax*:GpuOpsOptim.Sgd*"
+  MEMCHECK_FILTER+=":GpuOpsLoss.SigmoidMsePerSample*:GpuOpsLoss.SigmoidBceGrad*:GpuOpsLoss.Softmax*"
+  MEMCHECK_FILTER+=":GpuOpsOptim.Sgd*"
   RACECHECK_FILTER="GpuOpsDeconv.ForwardWithAndWithoutBiasAndReluMatchesCpu"
   RACECHECK_FILTER+=":GpuOpsDeconv.BackwardDataMatchesCpu:GpuOpsDeconv.BackwardFilterAndBiasMatchCpu"
   RACECHECK_FILTER+=":GpuOpsLoss.SigmoidMsePerSample*"
