@@ -160,6 +160,7 @@ TEST(EndToEndPreset, RealDataPresetRunsAndIsRecorded) {
   EXPECT_EQ(cfg.at("features"), "stats");
   EXPECT_EQ(cfg.at("classifier"), "linear");
   EXPECT_EQ(cfg.at("clf_balance"), true);
+  EXPECT_EQ(cfg.at("ae_loss"), "bce");
   EXPECT_TRUE(fs::exists(dir + "/mlp.ckpt"));
   EXPECT_FALSE(fs::exists(dir + "/mlp_2.ckpt"));
   fs::remove_all(dir);
