@@ -233,8 +233,8 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
         st.loss >= opt.collapse_ratio * res.mean_image_loss)
       fail("the autoencoder collapsed: after ", epoch, " epochs its loss ", st.loss,
            " is no better than a constant output (", res.mean_image_loss,
-           "); lower the learning rate (--lr, e.g. 1e-4), ramp it up (--lr-warmup 1) or try "
-           "another --seed");
+           "); train on the cross-entropy (--ae-loss bce), lower the learning rate (--lr, e.g. "
+           "1e-4) or try another --seed");
     state.epoch = epoch + 1;
     state.step = 0;
     state.epoch_losses.clear();

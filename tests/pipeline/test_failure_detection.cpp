@@ -118,6 +118,7 @@ TEST(FailureDetection, AutoencoderCollapseStopsTrainingWithWhatToChange) {
   EXPECT_NE(message.find("the autoencoder collapsed"), std::string::npos) << message;
   EXPECT_NE(message.find("no better than a constant output"), std::string::npos) << message;
   EXPECT_NE(message.find("--lr"), std::string::npos) << message;
+  EXPECT_NE(message.find("--ae-loss bce"), std::string::npos) << message;
 
   // It stopped as soon as the detector may act (150 steps: epoch 38), not at the end, and the
   // collapsed epoch was not checkpointed (the detector runs before the epoch's checkpoint).
