@@ -192,7 +192,7 @@ void add_ae_options(CLI::App& app, Options& o) {
       ->capture_default_str();
   app.add_option("--lr-warmup", o.lr_warmup,
                  "Epochs over which the autoencoder's learning rate rises linearly to --lr "
-                 "(guards against a collapsed autoencoder; 0: none)")
+                 "(smaller first steps; 0: none)")
       ->capture_default_str();
   app.add_option("--grad-lr", o.grad_lr,
                  "Hybrid method: learning rate of the gradient-image DCAE (0: the same as --lr)")

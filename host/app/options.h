@@ -38,8 +38,8 @@ struct Options {
   double grad_lr = 0;  // hybrid: the gradient-image DCAE's learning rate (0: --lr)
   bool no_augment = false;
   double ae_noise = 0;  // denoising: input pixels dropped with this probability
-  double lr_warmup = 0;
-  std::string ae_loss = "mse";  // the autoencoder's objective: mse or bce  // epochs over which the autoencoder's learning rate ramps up (0: none)
+  double lr_warmup = 0;  // epochs over which the autoencoder's learning rate ramps up (0: none)
+  std::string ae_loss = "mse";  // the autoencoder's objective: mse or bce
   // classifier: mlp (the paper's 250-50 MLP, trained with Adam) or linear (class-balanced least
   // squares with ridge weight clf_ridge, solved exactly)
   std::string classifier = "mlp";

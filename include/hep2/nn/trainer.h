@@ -16,7 +16,7 @@ namespace hep2 {
 // What an autoencoder step descends. Either way the loss it reports is the reconstruction MSE, so
 // runs compare and the collapse check (against the best constant output's MSE) holds.
 enum class AeObjective {
-  Mse,           // mean squared error of sigmoid(z): the paper's reading
+  Mse,           // mean squared error of sigmoid(z): NOTES.md's reading of the paper (the default)
   CrossEntropy,  // binary cross-entropy: its gradient s - x does not vanish where sigmoid saturates
 };
 

@@ -53,8 +53,9 @@ struct AeTrainOptions {
   float noise = 0.f;
   // Learning-rate warm-up: the rate rises linearly from lr / steps to lr over this many epochs'
   // worth of steps (0: the full rate from the first step). Adam's first steps move every weight
-  // by about lr whatever its gradient; a ramp keeps them from driving the output into the
-  // saturated sigmoid that a collapsed autoencoder sits in.
+  // by about lr whatever its gradient; a ramp makes them smaller. On I3A it let a denoising DCAE
+  // train that collapsed without it, but did not prevent every collapse (docs/accuracy.md); the
+  // cross-entropy objective did.
   double warmup_epochs = 0;
   // The objective the steps descend (nn/trainer.h); the logged loss is the MSE either way.
   AeObjective objective = AeObjective::Mse;
