@@ -8,69 +8,25 @@
 #include <cmath>
 #include <vector>
 
-#include "hep2/backend/backend.h"
 #include "hep2/core/error.h"
-#include "hep2/nn/models.h"
-#include "hep2/nn/trainer.h"
-#include "hep2/pipeline/training.h"
-#include "support/random.h"
+#include "support/tiny_ae_training.h"
 
 namespace hep2 {
 namespace {
 
-constexpr int kSide = 8, kCells = 16, kBatch = 4;  // 4 steps per epoch
-constexpr float kLr = 1e-2f;
+using test::TinyRun;
+constexpr int kCells = 16;  // 4 steps per epoch
+constexpr float kLr = 1e-2f;  // tiny_dcae's rate
 
-std::unique_ptr<Trainer> tiny_dcae(Backend& be) {
-  DcaeConfig cfg;
-  cfg.height = cfg.width = kSide;
-  cfg.channels = {3, 4};
-  OptimizerConfig adam;
-  adam.lr = kLr;
-  auto t = std::make_unique<Trainer>(be, build_dcae(cfg).net, kBatch, adam);
-  t->init(InitScheme::Torch, 5);
-  return t;
-}
-
-struct Trained {
-  std::vector<float> before, after;
-  AeTrainResult result;
-};
-
-// Trains 2 epochs with the given warm-up; stop_after >= 0 stops after that many steps and a fresh
-// trainer resumes from the saved parameters, moments and position, as --resume does.
-Trained train(double warmup_epochs, long stop_after = -1, long only_steps = -1) {
-  auto be = make_cpu_backend(1);
-  const Shape4 shape{kCells, 1, kSide, kSide};
-  DeviceImages data = upload_images(*be, shape, test::random_floats(8, shape.count(), 0.0, 1.0),
-                                    std::vector<int32_t>(kCells, 0));
-  std::vector<int> rows(kCells);
-  for (int i = 0; i < kCells; ++i) rows[size_t(i)] = i;
+TinyRun train(double warmup_epochs, long stop_after = -1, long only_steps = -1) {
   AeTrainOptions opt;
   opt.epochs = 2;
-  opt.batch = kBatch;
   opt.warmup_epochs = warmup_epochs;
   opt.collapse_min_steps = 1000;  // an 8-step run says nothing about collapse
-  auto ae = tiny_dcae(*be);
-  Trained r;
-  r.before = ae->block().get_params(*be);
-  AeTrainState state;
-  TrainControl control;
-  control.stop_after_steps = stop_after >= 0 ? stop_after : only_steps;
-  r.result = train_autoencoder(*ae, data, rows, opt, state, control);
-  if (stop_after >= 0) {
-    std::vector<float> block = ae->block().get_all(*be);
-    const long steps = ae->optimizer().steps();
-    ae = tiny_dcae(*be);
-    ae->block().set_all(*be, block);
-    ae->optimizer().set_steps(steps);
-    r.result = train_autoencoder(*ae, data, rows, opt, state);
-  }
-  r.after = ae->block().get_params(*be);
-  return r;
+  return test::train_tiny_dcae(opt, kCells, 8, 5, stop_after, only_steps);
 }
 
-double largest_move(const Trained& r) {
+double largest_move(const TinyRun& r) {
   double m = 0;
   for (size_t i = 0; i < r.before.size(); ++i)
     m = std::max(m, std::fabs(double(r.after[i]) - double(r.before[i])));
@@ -87,10 +43,10 @@ TEST(LrWarmup, TheFirstStepMovesByItsShareOfTheRate) {
 }
 
 TEST(LrWarmup, IsResumableAndChangesTraining) {
-  const Trained straight = train(1.5), again = train(1.5), plain = train(0);
+  const TinyRun straight = train(1.5), again = train(1.5), plain = train(0);
   EXPECT_EQ(straight.after, again.after);
   EXPECT_NE(straight.after, plain.after);
-  const Trained resumed = train(1.5, 3);  // stopped inside the ramp, in the first epoch
+  const TinyRun resumed = train(1.5, 3);  // stopped inside the ramp, in the first epoch
   EXPECT_EQ(straight.after, resumed.after);
   EXPECT_EQ(straight.result.epochs.back().loss, resumed.result.epochs.back().loss);
 }
