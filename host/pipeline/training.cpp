@@ -130,12 +130,12 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
   if (state.step > steps || state.epoch_losses.size() != state.step)
     fail("the saved training position (epoch ", state.epoch, ", step ", state.step,
          ") does not fit this data (", steps, " steps per epoch); resume with the same data and batch");
-  ae.set_ae_objective(opt.objective);
-  Buffer<int32_t> order(be, train.size());
-  Buffer<float> xb(be, size_t(batch) * per);
   if (!(opt.noise >= 0.f && opt.noise < 1.f)) fail("the denoising noise must be in [0, 1), got ", opt.noise);
   if (!(opt.warmup_epochs >= 0 && std::isfinite(opt.warmup_epochs)))
     fail("the learning-rate warm-up must be a number of epochs >= 0, got ", opt.warmup_epochs);
+  ae.set_ae_objective(opt.objective);
+  Buffer<int32_t> order(be, train.size());
+  Buffer<float> xb(be, size_t(batch) * per);
   // A function of the step's position only, so a resumed run ramps exactly like a straight one.
   const double warmup_steps = opt.warmup_epochs * double(steps);
   auto lr_scale = [&](int epoch, size_t s) {

@@ -54,7 +54,6 @@ class Trainer {
                          float* loss_out = nullptr);
 
   void set_ae_objective(AeObjective o) { ae_objective_ = o; }
-  AeObjective ae_objective() const { return ae_objective_; }
 
   float* loss_device() { return loss_; }
   float read_loss();
