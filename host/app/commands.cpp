@@ -73,23 +73,25 @@ void print_summary(Workbench& wb, const Metrics& m, double seconds) {
               "features.npy, labels.npy)\n", wb.run_dir.c_str());
 }
 
-// Features, labels and split written by `extract`, uploaded for the classifier steps.
+// A member's features, with the labels and split, written by `extract`, uploaded for the
+// classifier steps.
 struct SavedFeatures {
   DeviceFeatures features;
   std::vector<int32_t> labels;
   std::vector<int> train, test;
 };
-SavedFeatures load_saved_features(Workbench& wb) {
-  for (const char* f : {"features.npy", "labels.npy", "split.npy"})
+SavedFeatures load_saved_features(Workbench& wb, const DcaeMember& member) {
+  const std::string features = "features" + member.tag + ".npy";
+  for (const std::string& f : {features, std::string("labels.npy"), std::string("split.npy")})
     if (!fs::exists(wb.path(f)))
       fail(wb.path(f), " does not exist: run `hep2 extract --out ", wb.run_dir, "` first");
-  npy::Array fa = npy::load(wb.path("features.npy"));
-  if (fa.shape.size() != 2) fail(wb.path("features.npy"), ": expected a 2-D array (cells x features)");
+  npy::Array fa = npy::load(wb.path(features));
+  if (fa.shape.size() != 2) fail(wb.path(features), ": expected a 2-D array (cells x features)");
   SavedFeatures s;
   s.labels = npy::load(wb.path("labels.npy")).to_i32();
   std::vector<int32_t> side = npy::load(wb.path("split.npy")).to_i32();
   if (s.labels.size() != fa.shape[0] || side.size() != fa.shape[0])
-    fail(wb.run_dir, ": features.npy, labels.npy and split.npy disagree on the number of cells; "
+    fail(wb.run_dir, ": ", features, ", labels.npy and split.npy disagree on the number of cells; "
          "rerun `hep2 extract`");
   for (size_t i = 0; i < side.size(); ++i) (side[i] ? s.test : s.train).push_back(int(i));
   std::vector<float> values = fa.to_f32();
@@ -111,12 +113,38 @@ SavedFeatures load_saved_features(Workbench& wb) {
       fail(wb.path("classes.json"), " names ", wb.class_names.size(), " classes but labels.npy has ",
            classes, "; rerun `hep2 extract --out ", wb.run_dir, "`");
   }
+  if (fs::exists(wb.path("groups.json"))) {
+    try {
+      wb.data.groups =
+          nlohmann::json::parse(read_file(wb.path("groups.json"))).get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception& e) {
+      fail(wb.path("groups.json"), ": not a list of specimen names (", e.what(),
+           "); rerun `hep2 extract --out ", wb.run_dir, "`");
+    }
+    if (wb.data.groups.size() != s.labels.size())
+      fail(wb.path("groups.json"), " names ", wb.data.groups.size(), " cells but labels.npy has ",
+           s.labels.size(), "; rerun `hep2 extract --out ", wb.run_dir, "`");
+  }
   if (wb.class_names.empty())  // a folder from before classes.json
     for (int c = 0; c < classes; ++c) wb.class_names.push_back("class" + std::to_string(c));
   return s;
 }
 
 using Clock = std::chrono::steady_clock;
+
+// "dcae.ckpt" or, for an ensemble, "dcae.ckpt, dcae_m2.ckpt, ...": the files a step wrote.
+std::string member_files(const Workbench& wb, const std::string& stem, const std::string& ext) {
+  std::string list;
+  for (const DcaeMember& m : wb.dcae_members())
+    list += (list.empty() ? "" : ", ") + wb.path(stem + m.tag + ext);
+  return list;
+}
+
+std::vector<int32_t> labels_of(const std::vector<int32_t>& labels, const std::vector<int>& rows) {
+  std::vector<int32_t> t;
+  for (int i : rows) t.push_back(labels[size_t(i)]);
+  return t;
+}
 
 }  // namespace
 
@@ -180,10 +208,12 @@ void register_commands(CLI::App& app) {
     wb.load_data();
     wb.save_config();
     wb.upload_data();
-    wb.train_ae(opt.resume);
-    if (wb.opt.method == "hybrid") wb.train_ae(opt.resume, "_grad");
+    for (const DcaeMember& m : wb.dcae_members()) {
+      wb.train_ae(opt.resume, m);
+      if (wb.opt.method == "hybrid") wb.train_ae(opt.resume, m, "_grad");
+    }
     std::printf("DCAE trained at %.0f images/s; checkpoint %s\n", wb.times.train_ae_images_per_s,
-                wb.path("dcae.ckpt").c_str());
+                member_files(wb, "dcae", ".ckpt").c_str());
   });
 
   // ---- extract ----
@@ -195,10 +225,12 @@ void register_commands(CLI::App& app) {
     Workbench wb(options_of_run(out, opt), out);
     wb.load_data();
     wb.upload_data();
-    DeviceFeatures f = wb.method_features(false);
-    wb.save_features(f);
-    std::printf("%d features of %d values at %.0f images/s: %s\n", f.count, f.dim, f.images_per_s,
-                wb.path("features.npy").c_str());
+    for (const DcaeMember& m : wb.dcae_members()) {
+      DeviceFeatures f = wb.method_features(false, m);
+      wb.save_features(f, m);
+      std::printf("%d features of %d values at %.0f images/s: %s\n", f.count, f.dim,
+                  f.images_per_s, wb.path("features" + m.tag + ".npy").c_str());
+    }
   });
 
   // ---- train-clf ----
@@ -225,12 +257,14 @@ void register_commands(CLI::App& app) {
     if (given("--holdout")) o.holdout = opt.holdout;
     if (given("--seed")) o.seed = opt.seed;  // a new classifier; the split is in split.npy
     Workbench wb(o, out);
-    SavedFeatures s = load_saved_features(wb);
-    wb.data.labels = s.labels;
-    Buffer<int32_t> labels(*wb.be, s.labels.size());
-    wb.be->upload(labels.data(), s.labels.data(), s.labels.size() * sizeof(int32_t));
-    wb.train_clf(s.features, labels, s.train);
-    std::printf("classifier trained: %s\n", wb.path("mlp.ckpt").c_str());
+    for (const DcaeMember& m : wb.dcae_members()) {
+      SavedFeatures s = load_saved_features(wb, m);
+      wb.data.labels = s.labels;
+      Buffer<int32_t> labels(*wb.be, s.labels.size());
+      wb.be->upload(labels.data(), s.labels.data(), s.labels.size() * sizeof(int32_t));
+      wb.train_clf(s.features, labels, s.train, m);
+    }
+    std::printf("classifier trained: %s\n", member_files(wb, "mlp", ".ckpt").c_str());
   });
 
   // ---- eval ----
@@ -240,18 +274,20 @@ void register_commands(CLI::App& app) {
   ev->callback([] {
     auto t0 = Clock::now();
     Workbench wb(options_of_run(out, opt), out);
-    SavedFeatures s = load_saved_features(wb);
     if (wb.opt.views > 1)
       std::fprintf(stderr, "note: features.npy holds each cell as it is; the %d-view average of "
                    "`hep2 run` is not repeated here, so the figures can differ slightly\n",
                    wb.opt.views);
-    Classifier mlp = wb.load_clf(s.features.dim, 0);
-    wb.standardize(s.features);
-    Metrics m = wb.evaluate(mlp, samples_of(s.features), s.test, [&] {
-      std::vector<int32_t> t;
-      for (int i : s.test) t.push_back(s.labels[i]);
-      return t;
-    }());
+    ProbabilityMean probs;
+    std::vector<int> test;
+    std::vector<int32_t> truth;
+    for (const DcaeMember& member : wb.dcae_members()) {
+      SavedFeatures s = load_saved_features(wb, member);
+      probs.add(wb.member_probabilities(s.features, member, s.test));
+      test = s.test;
+      truth = labels_of(s.labels, s.test);
+    }
+    Metrics m = wb.evaluate(probs.mean(), test, truth);
     print_summary(wb, m, std::chrono::duration<double>(Clock::now() - t0).count());
   });
 
@@ -275,12 +311,14 @@ void register_commands(CLI::App& app) {
     wb.data = load_dataset(open_unlabelled(images), pp);
     wb.device_data = std::make_unique<DeviceImages>(upload_images(
         *wb.be, wb.data.shape, wb.data.images, std::vector<int32_t>(wb.data.size(), -1)));
-    DeviceFeatures f = wb.method_features(false);
-    Classifier mlp = wb.load_clf(f.dim, 0);
-    wb.standardize(f);
-    std::vector<int> rows(f.count);
-    for (int i = 0; i < f.count; ++i) rows[i] = i;
-    std::vector<float> probs = predict_probabilities(members_of(mlp), samples_of(f), rows);
+    std::vector<int> rows(wb.data.size());
+    for (size_t i = 0; i < rows.size(); ++i) rows[i] = int(i);
+    ProbabilityMean mean;
+    for (const DcaeMember& member : wb.dcae_members()) {
+      DeviceFeatures f = wb.method_features(false, member);
+      mean.add(wb.member_probabilities(f, member, rows));
+    }
+    std::vector<float> probs = mean.mean();
     std::vector<int32_t> pred = argmax_rows(probs, int(wb.class_names.size()));
     std::string file = predictions.empty() ? wb.path("predictions.csv") : predictions;
     bool as_json = file.size() > 5 && file.substr(file.size() - 5) == ".json";
@@ -288,7 +326,7 @@ void register_commands(CLI::App& app) {
       write_predictions_json(file, wb.data.paths, pred, probs, wb.class_names);
     else
       write_predictions_csv(file, wb.data.paths, pred, probs, wb.class_names);
-    std::printf("%d cells classified: %s\n", f.count, file.c_str());
+    std::printf("%zu cells classified: %s\n", rows.size(), file.c_str());
   });
 
   // ---- synth ----

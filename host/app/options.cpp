@@ -29,6 +29,7 @@ nlohmann::json Options::to_json() const {
           {"ae_noise", ae_noise},
           {"lr_warmup", lr_warmup},
           {"ae_loss", ae_loss},
+          {"dcae_ensemble", dcae_ensemble},
           {"no_augment", no_augment},
           {"classifier", classifier},
           {"clf_ridge", clf_ridge},
@@ -75,6 +76,7 @@ void Options::merge_json(const nlohmann::json& j) {
   get("ae_noise", ae_noise);
   get("lr_warmup", lr_warmup);
   get("ae_loss", ae_loss);
+  get("dcae_ensemble", dcae_ensemble);
   get("no_augment", no_augment);
   get("classifier", classifier);
   get("clf_ridge", clf_ridge);
@@ -108,6 +110,7 @@ void Options::validate() const {
   need(ae_noise >= 0 && ae_noise < 1, "--ae-noise", "must be in [0, 1)");
   need(std::isfinite(lr_warmup) && lr_warmup >= 0 && lr_warmup <= epochs, "--lr-warmup",
        "must be a number of epochs in [0, --epochs]");
+  need(dcae_ensemble >= 1 && dcae_ensemble <= 20, "--dcae-ensemble", "must be in 1..20");
   need(clf_epochs >= 0 && clf_epochs <= 100000, "--clf-epochs", "must be in 0..100000");
   need(clf_batch >= 1 && clf_batch <= 65536, "--clf-batch", "must be in 1..65536");
   need(std::isfinite(clf_lr) && clf_lr > 0 && clf_lr < 1, "--clf-lr", "must be a number in (0, 1)");
@@ -193,6 +196,11 @@ void add_ae_options(CLI::App& app, Options& o) {
   app.add_option("--lr-warmup", o.lr_warmup,
                  "Epochs over which the autoencoder's learning rate rises linearly to --lr "
                  "(smaller first steps; 0: none)")
+      ->capture_default_str();
+  app.add_option("--dcae-ensemble", o.dcae_ensemble,
+                 "DCAEs to train, member k with seed --seed + k - 1 (the run that seed would "
+                 "make), each with its own features and classifier; the prediction is the mean of "
+                 "their class probabilities. Costs k times the DCAE training")
       ->capture_default_str();
   app.add_option("--grad-lr", o.grad_lr,
                  "Hybrid method: learning rate of the gradient-image DCAE (0: the same as --lr)")

@@ -40,6 +40,9 @@ struct Options {
   double ae_noise = 0;  // denoising: input pixels dropped with this probability
   double lr_warmup = 0;  // epochs over which the autoencoder's learning rate ramps up (0: none)
   std::string ae_loss = "mse";  // the autoencoder's objective: mse or bce
+  // DCAEs trained (member k with seed + k - 1), each with its own features and classifier; the
+  // prediction is the mean of their class probabilities
+  int dcae_ensemble = 1;
   // classifier: mlp (the paper's 250-50 MLP, trained with Adam) or linear (class-balanced least
   // squares with ridge weight clf_ridge, solved exactly)
   std::string classifier = "mlp";

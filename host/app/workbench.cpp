@@ -77,6 +77,27 @@ DcaeConfig Workbench::dcae_config() const {
   return c;
 }
 
+std::vector<DcaeMember> Workbench::dcae_members() const {
+  std::vector<DcaeMember> m;
+  for (int k = 0; k < opt.dcae_ensemble; ++k)
+    m.push_back({k, opt.seed + uint64_t(k), k == 0 ? std::string() : "_m" + std::to_string(k + 1)});
+  return m;
+}
+
+void ProbabilityMean::add(const std::vector<float>& p) {
+  if (count_ == 0) sum_.assign(p.size(), 0.f);
+  HEP2_CHECK(p.size() == sum_.size(), "probability tables of ", p.size(), " and ", sum_.size(),
+             " values");
+  for (size_t i = 0; i < p.size(); ++i) sum_[i] += p[i];
+  ++count_;
+}
+
+std::vector<float> ProbabilityMean::mean() const {
+  std::vector<float> m = sum_;
+  for (float& v : m) v /= float(count_);
+  return m;
+}
+
 MlpConfig Workbench::mlp_config(int inputs, int classes) const {
   MlpConfig c;
   c.inputs = inputs;
@@ -200,12 +221,12 @@ void rotate_checkpoints(const std::string& file) {
 
 std::atomic<bool> g_stop_requested{false};
 
-double Workbench::ae_lr(const std::string& suffix) const {
-  return suffix == "_grad" && opt.grad_lr > 0 ? opt.grad_lr : opt.lr;
+double Workbench::ae_lr(const std::string& kind) const {
+  return kind == "_grad" && opt.grad_lr > 0 ? opt.grad_lr : opt.lr;
 }
 
-DeviceImages& Workbench::ae_input(const std::string& suffix) {
-  if (suffix.empty()) return *device_data;
+DeviceImages& Workbench::ae_input(const std::string& kind) {
+  if (kind.empty()) return *device_data;
   if (!grad_data) {
     std::vector<float> g = gradient_magnitude_images(data.shape, data.images);
     grad_data = std::make_unique<DeviceImages>(upload_images(*be, data.shape, g, data.labels));
@@ -213,11 +234,13 @@ DeviceImages& Workbench::ae_input(const std::string& suffix) {
   return *grad_data;
 }
 
-std::unique_ptr<Trainer> Workbench::train_ae(bool resume, const std::string& suffix) {
+std::unique_ptr<Trainer> Workbench::train_ae(bool resume, const DcaeMember& member,
+                                             const std::string& kind) {
+  const std::string suffix = member.tag + kind;
   DcaeConfig cfg = dcae_config();
   Dcae m = build_dcae(cfg);
   latent_end_ = m.latent_end;
-  auto ae = std::make_unique<Trainer>(*be, std::move(m.net), opt.batch, adam(ae_lr(suffix), 0.f));
+  auto ae = std::make_unique<Trainer>(*be, std::move(m.net), opt.batch, adam(ae_lr(kind), 0.f));
   AeTrainState state;
   const std::string file = path("dcae" + suffix + ".ckpt");
   if (resume && fs::exists(file)) {
@@ -233,7 +256,7 @@ std::unique_ptr<Trainer> Workbench::train_ae(bool resume, const std::string& suf
     }
     std::fprintf(stderr, "resuming the DCAE at epoch %d, step %zu\n", state.epoch, state.step);
   } else {
-    ae->init(init_scheme(opt.init), opt.seed);
+    ae->init(init_scheme(opt.init), member.seed);
   }
   AeTrainOptions to;
   to.epochs = opt.epochs;
@@ -242,7 +265,7 @@ std::unique_ptr<Trainer> Workbench::train_ae(bool resume, const std::string& suf
   to.noise = float(opt.ae_noise);
   to.warmup_epochs = opt.lr_warmup;
   to.objective = opt.ae_loss == "bce" ? AeObjective::CrossEntropy : AeObjective::Mse;
-  to.seed = opt.seed;
+  to.seed = member.seed;
   TrainControl control;
   control.stop = &g_stop_requested;
   control.stop_after_steps = opt.stop_after_steps;
@@ -258,11 +281,15 @@ std::unique_ptr<Trainer> Workbench::train_ae(bool resume, const std::string& suf
               rows);
   };
   if (!state.finished(opt.epochs)) {
-    std::fprintf(stderr, "%s%s on %s: %zu training cells, %d epochs\n", cfg.describe().c_str(),
-                 suffix.empty() ? "" : " (gradient-magnitude images)", be->name().c_str(),
-                 split.train.size(), opt.epochs);
+    std::string which;
+    if (opt.dcae_ensemble > 1)
+      which = " (DCAE " + std::to_string(member.index + 1) + " of " +
+              std::to_string(opt.dcae_ensemble) + ", seed " + std::to_string(member.seed) + ")";
+    std::fprintf(stderr, "%s%s%s on %s: %zu training cells, %d epochs\n", cfg.describe().c_str(),
+                 kind.empty() ? "" : " (gradient-magnitude images)", which.c_str(),
+                 be->name().c_str(), split.train.size(), opt.epochs);
     AeTrainResult r =
-        train_autoencoder(*ae, ae_input(suffix), split.train, to, state, control, progress.fn());
+        train_autoencoder(*ae, ae_input(kind), split.train, to, state, control, progress.fn());
     progress.finish();
     times.train_ae_images_per_s = r.images_per_s;
     if (r.stopped)
@@ -283,12 +310,12 @@ std::unique_ptr<Trainer> Workbench::train_ae(bool resume, const std::string& suf
     }
   }
   if (opt.epochs == 0) control.checkpoint(state);
-  write_reconstructions(*ae, suffix);
+  write_reconstructions(*ae, member.tag, kind);
   return ae;
 }
 
-std::unique_ptr<Trainer> Workbench::load_ae(const std::string& suffix) try {
-  std::string file = path("dcae" + suffix + ".ckpt");
+std::unique_ptr<Trainer> Workbench::load_ae(const DcaeMember& member, const std::string& kind) try {
+  std::string file = path("dcae" + member.tag + kind + ".ckpt");
   if (!fs::exists(file)) fail(file, " does not exist: run `hep2 train-ae --out ", run_dir, "` first");
   Checkpoint c = load_checkpoint(file);
   if (c.header.value("kind", "") != "dcae")
@@ -305,11 +332,11 @@ std::unique_ptr<Trainer> Workbench::load_ae(const std::string& suffix) try {
     fail(file, ": the model takes ", cfg.height, "x", cfg.width, " inputs but --size is ", opt.size);
   Dcae m = build_dcae(cfg);
   latent_end_ = m.latent_end;
-  auto ae = std::make_unique<Trainer>(*be, std::move(m.net), opt.batch, adam(ae_lr(suffix), 0.f));
+  auto ae = std::make_unique<Trainer>(*be, std::move(m.net), opt.batch, adam(ae_lr(kind), 0.f));
   restore_trainer(file, *ae, c);
   return ae;
 } catch (const nlohmann::json::exception& e) {
-  fail(path("dcae" + suffix + ".ckpt"), ": the checkpoint's header is not what hep2 writes (", e.what(),
+  fail(path("dcae" + member.tag + kind + ".ckpt"), ": the checkpoint's header is not what hep2 writes (", e.what(),
        "); retrain with `hep2 train-ae` / `hep2 train-clf`");
 }
 
@@ -343,28 +370,38 @@ DeviceFeatures concat_features(Backend& be, const DeviceFeatures& a, const Devic
 }
 }  // namespace
 
-DeviceFeatures Workbench::method_features(bool train) {
+DeviceFeatures Workbench::method_features(bool train, const DcaeMember& member) {
   if (opt.method != "dcae" && opt.method != "hybrid")
     fail("--method ", opt.method, " has no DCAE features; use dcae or hybrid");
-  auto ae = train ? train_ae(opt.resume) : load_ae();
+  auto ae = train ? train_ae(opt.resume, member) : load_ae(member);
   DeviceFeatures f = extract(*ae, *device_data);
   if (opt.method == "dcae") return f;
   ae.reset();
-  auto ae_grad = train ? train_ae(opt.resume, "_grad") : load_ae("_grad");
+  auto ae_grad = train ? train_ae(opt.resume, member, "_grad") : load_ae(member, "_grad");
   DeviceFeatures g = extract(*ae_grad, ae_input("_grad"));
   DeviceFeatures both = concat_features(*be, f, g);
   times.extract_images_per_s = both.images_per_s;
   return both;
 }
 
-void Workbench::save_features(const DeviceFeatures& f) {
+void Workbench::save_features(const DeviceFeatures& f, const DcaeMember& member) {
   // The cells as they are (view 0, the first rows): the other views would multiply the file.
   std::vector<float> host(size_t(f.count) * f.dim);
   be->download(host.data(), f.values.data(), host.size() * sizeof(float));
-  npy::save(path("features.npy"), host.data(), {size_t(f.count), size_t(f.dim)});
+  npy::save(path("features" + member.tag + ".npy"), host.data(), {size_t(f.count), size_t(f.dim)});
+  if (member.index > 0) return;
   npy::save(path("labels.npy"), data.labels.data(), {data.labels.size()});
   // The name of each label, so the classifier steps can name the classes without the data.
   write_file_atomic(path("classes.json"), nlohmann::json(class_names).dump() + "\n");
+  // The specimen (image) of each cell, so that the classifier steps hold out whole specimens for
+  // early stopping and vote by specimen as `run` does.
+  const bool grouped = std::any_of(data.groups.begin(), data.groups.end(),
+                                   [](const std::string& g) { return !g.empty(); });
+  std::error_code ec;
+  if (grouped)
+    write_file_atomic(path("groups.json"), nlohmann::json(data.groups).dump() + "\n");
+  else
+    fs::remove(path("groups.json"), ec);
   std::vector<int32_t> side(data.size(), 0);
   for (int i : split.test) side[i] = 1;
   npy::save(path("split.npy"), side.data(), {side.size()});
@@ -375,12 +412,18 @@ Metrics Workbench::run_method(bool save) {
   for (int r : split.test) truth.push_back(data.labels[r]);
   if (opt.method == "supervised") {
     Classifier clf = train_supervised(split.train);
-    return evaluate(clf, samples_of(*device_data, false, opt.views), split.test, truth);
+    return evaluate(predict_probabilities(members_of(clf),
+                                          samples_of(*device_data, false, opt.views), split.test),
+                    split.test, truth);
   }
-  DeviceFeatures f = method_features(true);
-  if (save) save_features(f);
-  Classifier mlp = train_clf(f, device_data->labels, split.train);
-  return evaluate(mlp, samples_of(f), split.test, truth);
+  ProbabilityMean probs;
+  for (const DcaeMember& member : dcae_members()) {
+    DeviceFeatures f = method_features(true, member);
+    if (save) save_features(f, member);
+    Classifier mlp = train_clf(f, device_data->labels, split.train, member);
+    probs.add(predict_probabilities(members_of(mlp), samples_of(f), split.test));
+  }
+  return evaluate(probs.mean(), split.test, truth);
 }
 
 // Early stopping looks at a slice of the training cells, never at the test cells. The slice should
@@ -390,14 +433,14 @@ Metrics Workbench::run_method(bool save) {
 // last cells of each class in the data's order, since datasets store a specimen's cells together
 // (consecutive file numbers). "random" is a seeded stratified slice.
 void Workbench::hold_out_validation(const std::vector<int>& train, std::vector<int>& fit,
-                                    std::vector<int>& val, int member) const {
+                                    std::vector<int>& val, int member, uint64_t seed) const {
   fit.clear();
   val.clear();
   if (opt.val_fraction <= 0) {
     fit = train;
     return;
   }
-  Rng rng(opt.seed + uint64_t(member) * 1000, 0x5a1);
+  Rng rng(seed + uint64_t(member) * 1000, 0x5a1);
   bool grouped = opt.holdout == "specimen" && !train.empty();
   for (int i : train)
     grouped = grouped && size_t(i) < data.groups.size() && !data.groups[i].empty();
@@ -443,19 +486,20 @@ void Workbench::remove_members_from(const std::string& stem, int first) const {
 Classifier Workbench::fit_classifier(const std::function<Network()>& make,
                                      const std::string& describe, const SampleSet& x,
                                      const Buffer<int32_t>& labels, const std::vector<int>& train,
-                                     const std::string& stem,
+                                     uint64_t base_seed, const std::string& stem,
+                                     const std::string& log,
                                      const std::function<nlohmann::json(int, int)>& header) {
   Classifier members;
   std::vector<std::vector<std::string>> rows;
   times.train_clf_seconds = 0;
   for (int k = 0; k < opt.clf_ensemble; ++k) {
     // Members differ in initialisation, data order, dropout and early-stopping slice.
-    const uint64_t seed = opt.seed + uint64_t(k) * 1000;
+    const uint64_t seed = base_seed + uint64_t(k) * 1000;
     auto clf = std::make_unique<Trainer>(*be, make(), opt.clf_batch,
                                          adam(opt.clf_lr, opt.weight_decay));
     clf->init(init_scheme(opt.init), seed + 1);
     std::vector<int> fit, val;
-    hold_out_validation(train, fit, val, k);
+    hold_out_validation(train, fit, val, k, base_seed);
     ClfTrainOptions to;
     to.epochs = opt.clf_epochs;
     to.batch = opt.clf_batch;
@@ -475,7 +519,7 @@ Classifier Workbench::fit_classifier(const std::function<Network()>& make,
       rows.push_back({std::to_string(k + 1), std::to_string(e.epoch), format_number(e.loss),
                       format_number(e.val_loss), format_number(e.val_acc),
                       format_number(e.seconds)});
-    write_csv(path("clf_log.csv"),
+    write_csv(path(log),
               {"member", "epoch", "loss", "val_loss", "val_accuracy", "seconds"}, rows);
     save_trainer(member_file(stem, k), *clf, header(k, r.best_epoch));
     members.push_back(std::move(clf));
@@ -485,13 +529,14 @@ Classifier Workbench::fit_classifier(const std::function<Network()>& make,
 }
 
 Classifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels,
-                                const std::vector<int>& train) {
+                                const std::vector<int>& train, const DcaeMember& member) {
   MlpConfig cfg = mlp_config(f.dim, int(class_names.size()));
   scaler = fit_feature_scaler(*be, f, train);
   standardize(f);
-  if (opt.classifier == "linear") return train_linear(f, labels, train, cfg);
+  if (opt.classifier == "linear") return train_linear(f, labels, train, cfg, member);
   return fit_classifier([&] { return build_mlp(cfg); }, cfg.describe(), samples_of(f), labels,
-                        train, "mlp", [&](int k, int best_epoch) {
+                        train, member.seed, "mlp" + member.tag, "clf_log" + member.tag + ".csv",
+                        [&](int k, int best_epoch) {
                           return classifier_header(cfg, f.views, k, best_epoch);
                         });
 }
@@ -500,7 +545,8 @@ Classifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels
 // ensemble. Its normal equations are (features + 1) square and solved on the host in double; the
 // standardised feature rows come down once and the solver reads the training rows in place.
 Classifier Workbench::train_linear(const DeviceFeatures& f, const Buffer<int32_t>& labels,
-                                   const std::vector<int>& train, const MlpConfig& cfg) {
+                                   const std::vector<int>& train, const MlpConfig& cfg,
+                                   const DcaeMember& member) {
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<float> all = download_features(*be, f);
   std::vector<int32_t> all_labels(labels.size());
@@ -530,11 +576,12 @@ Classifier Workbench::train_linear(const DeviceFeatures& f, const Buffer<int32_t
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   nlohmann::json header = classifier_header(cfg, f.views, 0, 0);
   header["temperature"] = w.temperature;
-  save_trainer(member_file("mlp", 0), *clf, header);
+  const std::string stem = "mlp" + member.tag;
+  save_trainer(member_file(stem, 0), *clf, header);
   // An earlier MLP ensemble's other members and epoch log would describe another classifier.
-  remove_members_from("mlp", 1);
+  remove_members_from(stem, 1);
   std::error_code ec;
-  fs::remove(path("clf_log.csv"), ec);
+  fs::remove(path("clf_log" + member.tag + ".csv"), ec);
   Classifier members;
   members.push_back(std::move(clf));
   return members;
@@ -562,8 +609,8 @@ Classifier Workbench::train_supervised(const std::vector<int>& train) {
   std::string what = "supervised baseline: DCAE encoder + " + mc.describe() + ", end to end";
   return fit_classifier(
       [&] { return build_supervised(dc, mc); }, what,
-      samples_of(*device_data, !opt.no_augment, opt.views), device_data->labels, train,
-      "supervised", [&](int k, int best_epoch) {
+      samples_of(*device_data, !opt.no_augment, opt.views), device_data->labels, train, opt.seed,
+      "supervised", "clf_log.csv", [&](int k, int best_epoch) {
         return nlohmann::json{{"kind", "supervised"}, {"config", dcae_json(dc)},
                               {"class_names", class_names}, {"best_epoch", best_epoch},
                               {"balance", opt.clf_balance}, {"member", k + 1},
@@ -571,11 +618,12 @@ Classifier Workbench::train_supervised(const std::vector<int>& train) {
       });
 }
 
-Classifier Workbench::load_clf(int inputs, int classes) {
+Classifier Workbench::load_clf(int inputs, int classes, const DcaeMember& member) {
+  const std::string stem = "mlp" + member.tag;
   Classifier members;
   int count = 1;
   for (int k = 0; k < count; ++k) {
-    const std::string file = member_file("mlp", k);
+    const std::string file = member_file(stem, k);
     try {
       if (!fs::exists(file))
         fail(file, " does not exist: run `hep2 train-clf --out ", run_dir, "` first");
@@ -604,7 +652,7 @@ Classifier Workbench::load_clf(int inputs, int classes) {
         inputs = cfg.inputs;
         classes = cfg.classes;
       } else if (s.mean != scaler.mean || s.inv_std != scaler.inv_std) {
-        fail(file, " belongs to another training than ", member_file("mlp", 0),
+        fail(file, " belongs to another training than ", member_file(stem, 0),
              " (its feature scaling differs); retrain with `hep2 train-clf --out ", run_dir, "`");
       }
       auto mlp = std::make_unique<Trainer>(*be, build_mlp(cfg), opt.clf_batch, adam(opt.clf_lr, 0.f));
@@ -624,9 +672,15 @@ std::vector<Trainer*> members_of(const Classifier& c) {
   return m;
 }
 
-Metrics Workbench::evaluate(const Classifier& clf, const SampleSet& f, const std::vector<int>& rows,
+std::vector<float> Workbench::member_probabilities(DeviceFeatures& f, const DcaeMember& member,
+                                                  const std::vector<int>& rows) {
+  Classifier clf = load_clf(f.dim, 0, member);
+  standardize(f);
+  return predict_probabilities(members_of(clf), samples_of(f), rows);
+}
+
+Metrics Workbench::evaluate(const std::vector<float>& probs, const std::vector<int>& rows,
                             const std::vector<int32_t>& truth) {
-  std::vector<float> probs = predict_probabilities(members_of(clf), f, rows);
   std::vector<int32_t> pred = argmax_rows(probs, int(class_names.size()));
   Metrics m = compute_metrics(truth, pred, int(class_names.size()));
   nlohmann::json j = metrics_json(m, class_names);
@@ -641,6 +695,7 @@ Metrics Workbench::evaluate(const Classifier& clf, const SampleSet& f, const std
     j["groups"] = metrics_json(*group_metrics, class_names);
   }
   j["method"] = opt.method;
+  if (opt.method != "supervised") j["dcae_ensemble"] = opt.dcae_ensemble;
   j["images_per_s"] = {{"train_ae", times.train_ae_images_per_s},
                        {"extract", times.extract_images_per_s}};
   j["train_clf_seconds"] = times.train_clf_seconds;
@@ -655,12 +710,12 @@ Metrics Workbench::evaluate(const Classifier& clf, const SampleSet& f, const std
   return m;
 }
 
-void Workbench::write_reconstructions(Trainer& ae, const std::string& suffix) {
+void Workbench::write_reconstructions(Trainer& ae, const std::string& tag, const std::string& kind) {
   int n = int(std::min<size_t>({split.test.size(), size_t(16), size_t(ae.max_batch())}));
   if (n == 0) return;
   size_t per = data.shape.per_sample();
   std::vector<float> inputs(size_t(n) * per);
-  const DeviceImages& src = ae_input(suffix);
+  const DeviceImages& src = ae_input(kind);
   Buffer<float> x(*be, inputs.size()), s(*be, inputs.size());
   for (int i = 0; i < n; ++i)
     be->copy(x.data() + size_t(i) * per, src.images.data() + size_t(split.test[i]) * per,
@@ -670,7 +725,7 @@ void Workbench::write_reconstructions(Trainer& ae, const std::string& suffix) {
   be->sigmoid_forward(inputs.size(), z, s.data());
   std::vector<float> recon(inputs.size());
   be->download(recon.data(), s.data(), s.bytes());
-  write_image_grid_png(path("recon_grid" + suffix + ".png"), inputs.data(), recon.data(), n, data.shape.h,
+  write_image_grid_png(path("recon_grid" + tag + kind + ".png"), inputs.data(), recon.data(), n, data.shape.h,
                        data.shape.w, 2);
 }
 

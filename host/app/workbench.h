@@ -39,6 +39,27 @@ extern std::atomic<bool> g_stop_requested;
 // seed and early-stopping slice; it predicts the mean of its members' probabilities.
 using Classifier = std::vector<std::unique_ptr<Trainer>>;
 
+// One DCAE of a --dcae-ensemble. Member k (0-based) is what a run with seed + k makes on the same
+// cells and split: its DCAE, its features and its classifier. Its artefacts carry its tag
+// (dcae_m2.ckpt, features_m2.npy, mlp_m2.ckpt, ...); the first member's tag is empty, so a
+// one-DCAE run keeps the plain names.
+struct DcaeMember {
+  int index = 0;
+  uint64_t seed = 1;
+  std::string tag;
+};
+
+// The mean of class-probability tables (rows x classes) of the same rows: the ensemble's.
+class ProbabilityMean {
+ public:
+  void add(const std::vector<float>& p);
+  std::vector<float> mean() const;
+
+ private:
+  std::vector<float> sum_;
+  int count_ = 0;
+};
+
 class Workbench {
  public:
   Workbench(Options opt, std::string run_dir);
@@ -62,31 +83,38 @@ class Workbench {
   void upload_data();
 
   DcaeConfig dcae_config() const;
+  std::vector<DcaeMember> dcae_members() const;  // --dcae-ensemble of them
   MlpConfig mlp_config(int inputs, int classes) const;
 
-  // The autoencoders: "" learns the images, "_grad" their gradient magnitudes (hybrid method).
-  // Their artefacts carry the suffix: dcae<suffix>.ckpt, ae<suffix>_log.csv, loss_curve<suffix>.png,
-  // recon_grid<suffix>.png.
+  // The autoencoders of a member: kind "" learns the images, "_grad" their gradient magnitudes
+  // (hybrid method). Their artefacts carry the member's tag and the kind: dcae<tag><kind>.ckpt,
+  // ae<tag><kind>_log.csv, loss_curve<tag><kind>.png, recon_grid<tag><kind>.png.
   std::unique_ptr<DeviceImages> grad_data;  // uploaded on first use
-  DeviceImages& ae_input(const std::string& suffix);
-  double ae_lr(const std::string& suffix) const;  // --lr, or --grad-lr for the gradient DCAE
+  DeviceImages& ae_input(const std::string& kind);
+  double ae_lr(const std::string& kind) const;  // --lr, or --grad-lr for the gradient DCAE
 
   // Steps. Each writes its artefacts into the run folder.
   // Trains the DCAE on split.train; checkpoints after every epoch (the last 3 kept). With resume,
   // continues from its checkpoint. Throws Stopped when interrupted (SIGINT/SIGTERM or
   // --stop-after-steps) after saving a checkpoint.
-  std::unique_ptr<Trainer> train_ae(bool resume, const std::string& suffix = "");
-  std::unique_ptr<Trainer> load_ae(const std::string& suffix = "");
+  std::unique_ptr<Trainer> train_ae(bool resume, const DcaeMember& member,
+                                    const std::string& kind = "");
+  std::unique_ptr<Trainer> load_ae(const DcaeMember& member, const std::string& kind = "");
   DeviceFeatures extract(Trainer& ae, const DeviceImages& images);
-  // The features of the configured method (dcae, or hybrid: both latents side by side), from
-  // trained autoencoders (train = false: loaded from their checkpoints).
-  DeviceFeatures method_features(bool train);
-  void save_features(const DeviceFeatures& f);          // features.npy, labels.npy, split.npy
+  // The member's features of the configured method (dcae, or hybrid: both latents side by side),
+  // from its trained autoencoders (train = false: loaded from their checkpoints).
+  DeviceFeatures method_features(bool train, const DcaeMember& member);
+  // features<tag>.npy; the first member also writes labels.npy, split.npy and classes.json.
+  void save_features(const DeviceFeatures& f, const DcaeMember& member);
   // Fits the feature scaler on the training rows and standardises f in place, then trains
-  // (--classifier mlp: the MLP ensemble, clf_log.csv; linear: least squares): mlp.ckpt (with the
-  // scaler) and the ensemble's other members.
+  // (--classifier mlp: the MLP ensemble, clf_log<tag>.csv; linear: least squares): mlp<tag>.ckpt
+  // (with the scaler) and the MLP ensemble's other members, mlp<tag>_2.ckpt ...
   Classifier train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels,
-                       const std::vector<int>& train);
+                       const std::vector<int>& train, const DcaeMember& member);
+  // Loads the member's classifier (and `scaler`), standardises f in place, and returns the
+  // classifier's probabilities of `rows`.
+  std::vector<float> member_probabilities(DeviceFeatures& f, const DcaeMember& member,
+                                          const std::vector<int>& rows);
   // The supervised baseline: the same encoder and MLP trained end to end with labels on the
   // images (augmented like the DCAE): supervised.ckpt, clf_log.csv.
   Classifier train_supervised(const std::vector<int>& train);
@@ -94,27 +122,32 @@ class Workbench {
   Metrics run_method(bool save_features);
   FeatureScaler scaler;  // of the classifier trained or loaded
   void standardize(DeviceFeatures& f) { apply_feature_scaler(*be, scaler, f); }
-  Classifier load_clf(int inputs, int classes);  // also loads `scaler`
-  // metrics.json (with the group-level vote when the data has groups), confusion.png.
-  Metrics evaluate(const Classifier& clf, const SampleSet& f, const std::vector<int>& rows,
+  // The member's classifier, mlp<tag>.ckpt and its ensemble; also loads `scaler`.
+  Classifier load_clf(int inputs, int classes, const DcaeMember& member);
+  // Scores the class probabilities of `rows` (rows x classes) against `truth`: metrics.json (with
+  // the group-level vote when the data has groups), confusion.png.
+  Metrics evaluate(const std::vector<float>& probs, const std::vector<int>& rows,
                    const std::vector<int32_t>& truth);
   std::optional<Metrics> group_metrics;  // of the last evaluate(), when groups are known
-  void write_reconstructions(Trainer& ae, const std::string& suffix);
+  void write_reconstructions(Trainer& ae, const std::string& tag, const std::string& kind);
   std::vector<std::string> class_names;
 
  private:
   // Early stopping's slice of the training cells for ensemble member `member`.
   void hold_out_validation(const std::vector<int>& train, std::vector<int>& fit,
-                           std::vector<int>& val, int member) const;
-  // Trains opt.clf_ensemble networks made by `make`, saves member k as member_file(stem, k) with
-  // header(k, best_epoch), and removes an earlier, larger ensemble's extra members.
+                           std::vector<int>& val, int member, uint64_t seed) const;
+  // Trains opt.clf_ensemble networks made by `make` (member k seeded from seed + 1000 k), saves
+  // member k as member_file(stem, k) with header(k, best_epoch), logs their epochs to `log`, and
+  // removes an earlier, larger ensemble's extra members.
   Classifier fit_classifier(const std::function<Network()>& make, const std::string& describe,
                             const SampleSet& x, const Buffer<int32_t>& labels,
-                            const std::vector<int>& train, const std::string& stem,
+                            const std::vector<int>& train, uint64_t seed, const std::string& stem,
+                            const std::string& log,
                             const std::function<nlohmann::json(int, int)>& header);
   // --classifier linear: the class-balanced least-squares classifier (one member).
   Classifier train_linear(const DeviceFeatures& f, const Buffer<int32_t>& labels,
-                          const std::vector<int>& train, const MlpConfig& cfg);
+                          const std::vector<int>& train, const MlpConfig& cfg,
+                          const DcaeMember& member);
   // The header of a feature classifier's checkpoint (member 0-based).
   nlohmann::json classifier_header(const MlpConfig& cfg, int views, int member,
                                    int best_epoch) const;

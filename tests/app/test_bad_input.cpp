@@ -370,6 +370,8 @@ TEST(BadInput, OptionsOutOfRangeAreRefusedBeforeAnythingIsWritten) {
       {"--lr-warmup -1", {"option --lr-warmup", "must be a number of epochs in [0, --epochs]"}},
       {"--epochs 2 --lr-warmup 3", {"option --lr-warmup", "[0, --epochs]"}},
       {"--ae-loss l1", {"option --ae-loss", "must be mse or bce"}},
+      {"--dcae-ensemble 0", {"option --dcae-ensemble", "must be in 1..20"}},
+      {"--dcae-ensemble 21", {"option --dcae-ensemble", "must be in 1..20"}},
       {"--size 4", {"option --size", "must be in 8..1024"}},
       {"--test-fraction 1", {"option --test-fraction", "must be in (0, 1)"}},
       // Model settings that cannot be built are refused before the run folder is made.

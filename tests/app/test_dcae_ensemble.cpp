@@ -1,0 +1,199 @@
+// --dcae-ensemble: member k is exactly the run that seed + k makes on the same cells and split
+// (its DCAE, features and classifier), the ensemble predicts the mean of the members' class
+// probabilities, and every step (run, train-ae/extract/train-clf, eval, classify, resume) handles
+// the members' files.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hep2/io/npy.h"
+#include "hep2/pipeline/checkpoint.h"
+#include "support/run_hep2.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using hep2::test::Result;
+using hep2::test::run_hep2;
+
+std::string temp_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("hep2_dcae_ens_" + name + "_" + std::to_string(getpid()));
+  fs::remove_all(d);
+  return d.string();
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream f(path);
+  return nlohmann::json::parse(f);
+}
+
+// The parameters of two checkpoints are the same bits (headers hold timings, so not the files).
+void expect_same_parameters(const std::string& a, const std::string& b) {
+  hep2::Checkpoint x = hep2::load_checkpoint(a), y = hep2::load_checkpoint(b);
+  ASSERT_EQ(x.values.size(), y.values.size()) << a << " vs " << b;
+  EXPECT_EQ(std::memcmp(x.values.data(), y.values.data(), x.values.size()), 0) << a << " vs " << b;
+}
+
+bool same_parameters(const std::string& a, const std::string& b) {
+  hep2::Checkpoint x = hep2::load_checkpoint(a), y = hep2::load_checkpoint(b);
+  return x.values == y.values;
+}
+
+// The p_<class> columns of a predictions CSV, row by row.
+std::vector<std::vector<float>> probabilities(const std::string& csv) {
+  std::ifstream f(csv);
+  std::string line;
+  std::getline(f, line);
+  std::vector<size_t> cols;
+  {
+    std::stringstream h(line);
+    std::string name;
+    for (size_t c = 0; std::getline(h, name, ','); ++c)
+      if (name.rfind("p_", 0) == 0) cols.push_back(c);
+  }
+  std::vector<std::vector<float>> rows;
+  while (std::getline(f, line)) {
+    std::stringstream r(line);
+    std::string cell;
+    std::vector<float> p;
+    for (size_t c = 0; std::getline(r, cell, ','); ++c)
+      if (std::find(cols.begin(), cols.end(), c) != cols.end()) p.push_back(std::stof(cell));
+    rows.push_back(p);
+  }
+  return rows;
+}
+
+// Synthetic cells written to disk with a manifest that carries its own split, so that the split
+// does not depend on the seed (as on real data with a split column).
+class DcaeEnsemble : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = temp_dir("root");
+    cells_ = root_ + "/cells";
+    ASSERT_EQ(run_hep2("synth --count 120 --size 16 --seed 3 --out " + cells_).code, 0);
+    std::ifstream in(cells_ + "/manifest.csv");
+    std::ofstream out(cells_ + "/split.csv");
+    std::string line;
+    std::getline(in, line);
+    out << line << ",split\n";
+    for (int i = 0; std::getline(in, line); ++i) out << line << (i % 4 == 0 ? ",test\n" : ",train\n");
+  }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
+  // The DCAE's settings (train-ae takes no classifier flags; `run` adds --clf-epochs 3).
+  static std::string common(uint64_t seed) {
+    return "--device cpu --threads 1 --data " + cells_ + "/split.csv --size 16 --channels 8,16 "
+           "--epochs 2 --batch 16 --seed " + std::to_string(seed);
+  }
+  static std::string root_, cells_;
+};
+std::string DcaeEnsemble::root_, DcaeEnsemble::cells_;
+
+TEST_F(DcaeEnsemble, MemberKIsTheRunOfSeedPlusKAndTheEnsembleAveragesThem) {
+  const std::string ens = root_ + "/ens", s5 = root_ + "/s5", s6 = root_ + "/s6";
+  Result r = run_hep2("run " + common(5) + " --clf-epochs 3 --dcae-ensemble 2 --out " + ens);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("DCAE 2 of 2, seed 6"), std::string::npos) << r.output;
+  ASSERT_EQ(run_hep2("run " + common(5) + " --clf-epochs 3 --out " + s5).code, 0);
+  ASSERT_EQ(run_hep2("run " + common(6) + " --clf-epochs 3 --out " + s6).code, 0);
+
+  // The DCAEs and the MLPs (which are seeded too) are those of the single runs.
+  expect_same_parameters(ens + "/dcae.ckpt", s5 + "/dcae.ckpt");
+  expect_same_parameters(ens + "/dcae_m2.ckpt", s6 + "/dcae.ckpt");
+  expect_same_parameters(ens + "/mlp.ckpt", s5 + "/mlp.ckpt");
+  expect_same_parameters(ens + "/mlp_m2.ckpt", s6 + "/mlp.ckpt");
+  EXPECT_FALSE(same_parameters(ens + "/dcae.ckpt", ens + "/dcae_m2.ckpt"));
+  EXPECT_EQ(hep2::npy::load(ens + "/features_m2.npy").to_f32(),
+            hep2::npy::load(s6 + "/features.npy").to_f32());
+  for (const char* f : {"ae_m2_log.csv", "loss_curve_m2.png", "recon_grid_m2.png", "clf_log_m2.csv"})
+    EXPECT_TRUE(fs::exists(ens + "/" + f)) << f;
+  EXPECT_FALSE(fs::exists(ens + "/dcae_m3.ckpt"));
+  EXPECT_EQ(read_json(ens + "/metrics.json").at("dcae_ensemble"), 2);
+  EXPECT_EQ(read_json(ens + "/config.json").at("dcae_ensemble"), 2);
+
+  // classify: the ensemble's probabilities are the mean of the members' (same bits as the sum of
+  // the two in member order, halved).
+  for (const std::string& d : {ens, s5, s6}) {
+    Result c = run_hep2("classify --device cpu --out " + d + " --images " + cells_ +
+                        "/manifest.csv --predictions " + d + "/p.csv");
+    ASSERT_EQ(c.code, 0) << c.output;
+  }
+  auto pe = probabilities(ens + "/p.csv"), p5 = probabilities(s5 + "/p.csv"),
+       p6 = probabilities(s6 + "/p.csv");
+  ASSERT_EQ(pe.size(), 120u);
+  ASSERT_EQ(p5.size(), pe.size());
+  ASSERT_EQ(p6.size(), pe.size());
+  int members_differ = 0;
+  for (size_t i = 0; i < pe.size(); ++i) {
+    ASSERT_EQ(pe[i].size(), 5u);
+    for (size_t c = 0; c < pe[i].size(); ++c) {
+      EXPECT_EQ(pe[i][c], (0.f + p5[i][c] + p6[i][c]) / 2.f) << "cell " << i << " class " << c;
+      members_differ += p5[i][c] != p6[i][c];
+    }
+  }
+  EXPECT_GT(members_differ, 0);
+
+  // eval (which loads every member back) reproduces the run's figures.
+  const nlohmann::json first = read_json(ens + "/metrics.json");
+  Result ev = run_hep2("eval --device cpu --out " + ens);
+  ASSERT_EQ(ev.code, 0) << ev.output;
+  EXPECT_EQ(first.at("confusion"), read_json(ens + "/metrics.json").at("confusion"));
+
+  // A member missing is an error naming its file, not a quietly smaller ensemble.
+  fs::remove(ens + "/mlp_m2.ckpt");
+  Result broken = run_hep2("eval --device cpu --out " + ens);
+  EXPECT_NE(broken.code, 0);
+  EXPECT_NE(broken.output.find("mlp_m2.ckpt"), std::string::npos) << broken.output;
+  fs::remove(ens + "/dcae_m2.ckpt");
+  broken = run_hep2("classify --device cpu --out " + ens + " --images " + cells_ + "/manifest.csv");
+  EXPECT_NE(broken.code, 0);
+  EXPECT_NE(broken.output.find("dcae_m2.ckpt"), std::string::npos) << broken.output;
+}
+
+TEST_F(DcaeEnsemble, StepByStepWritesAndReadsEveryMember) {
+  const std::string dir = root_ + "/steps", whole = root_ + "/whole";
+  ASSERT_EQ(run_hep2("run " + common(9) + " --clf-epochs 3 --dcae-ensemble 3 --out " + whole).code, 0);
+  Result t = run_hep2("train-ae " + common(9) + " --dcae-ensemble 3 --out " + dir);
+  ASSERT_EQ(t.code, 0) << t.output;
+  EXPECT_NE(t.output.find("dcae_m3.ckpt"), std::string::npos) << t.output;
+  Result x = run_hep2("extract --device cpu --out " + dir);
+  ASSERT_EQ(x.code, 0) << x.output;
+  EXPECT_NE(x.output.find("features_m3.npy"), std::string::npos) << x.output;
+  Result c = run_hep2("train-clf --device cpu --clf-epochs 3 --out " + dir);
+  ASSERT_EQ(c.code, 0) << c.output;
+  Result e = run_hep2("eval --device cpu --out " + dir);
+  ASSERT_EQ(e.code, 0) << e.output;
+  for (const char* f : {"dcae_m3.ckpt", "mlp_m3.ckpt"})
+    expect_same_parameters(dir + "/" + f, whole + "/" + f);
+  // The same early-stopping cells (whole specimens, from groups.json) and the specimen vote.
+  EXPECT_TRUE(fs::exists(dir + "/groups.json"));
+  EXPECT_EQ(read_json(dir + "/metrics.json").at("confusion"),
+            read_json(whole + "/metrics.json").at("confusion"));
+  EXPECT_EQ(read_json(dir + "/metrics.json").at("groups"),
+            read_json(whole + "/metrics.json").at("groups"));
+}
+
+TEST_F(DcaeEnsemble, StoppedInsideAMemberResumesToTheSameEnsemble) {
+  const std::string straight = root_ + "/straight", stopped = root_ + "/stopped";
+  const std::string args = "train-ae " + common(11) + " --dcae-ensemble 2 --out ";
+  ASSERT_EQ(run_hep2(args + straight).code, 0);
+  // 90 training cells at batch 16: 6 steps per epoch; the first DCAE stops in its second epoch.
+  Result s = run_hep2(args + stopped + " --stop-after-steps 8");
+  ASSERT_EQ(s.code, 0) << s.output;
+  EXPECT_FALSE(fs::exists(stopped + "/dcae_m2.ckpt"));
+  Result r = run_hep2("train-ae --device cpu --threads 1 --resume --out " + stopped);
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* f : {"dcae.ckpt", "dcae_m2.ckpt"})
+    expect_same_parameters(straight + "/" + f, stopped + "/" + f);
+}
+
+}  // namespace
