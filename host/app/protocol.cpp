@@ -36,17 +36,28 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
                   const std::string& dir) {
   if (folds < 0 || folds == 1 || folds > 50) fail("option --folds: use 0 (the data's own split) or 2..50");
   if (seeds.empty()) fail("option --seeds: give at least one seed");
+  // Member k of a DCAE ensemble is the DCAE of seed + k, so seeds closer than the ensemble's size
+  // repeat DCAEs: the repeats would not be independent.
+  if (opt.method != "supervised")
+    for (size_t i = 0; i < seeds.size(); ++i)
+      for (size_t j = i + 1; j < seeds.size(); ++j)
+        if ((seeds[i] > seeds[j] ? seeds[i] - seeds[j] : seeds[j] - seeds[i]) <
+            uint64_t(opt.dcae_ensemble))
+          fail("option --seeds: seeds ", seeds[i], " and ", seeds[j], " would train the same DCAEs ",
+               "(with --dcae-ensemble ", opt.dcae_ensemble, ", seed s trains the DCAEs of seeds s..s+",
+               opt.dcae_ensemble - 1, "); use seeds at least ", opt.dcae_ensemble,
+               " apart, e.g. --seeds 1,", 1 + opt.dcae_ensemble, ",", 1 + 2 * opt.dcae_ensemble);
   auto t0 = std::chrono::steady_clock::now();
   Workbench wb(opt, dir);
   wb.command = "cv";
   wb.load_data();
-  wb.save_config();
-  wb.upload_data();
   bool own_split = false;
   for (const std::string& s : wb.data.splits) own_split |= !s.empty();
   if (folds == 0 && !own_split)
     fail(opt.data.empty() ? std::string("the synthetic data") : opt.data,
          " has no split of its own: use --folds k for k-fold cross-validation");
+  wb.save_config();
+  wb.upload_data();
 
   Summary acc, mca, gacc, gmca;
   nlohmann::json runs = nlohmann::json::array();
@@ -108,12 +119,20 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
   std::printf("data: %s (%zu cells, %zu classes)\n",
               opt.data.empty() ? "synthetic" : opt.data.c_str(), wb.data.size(),
               wb.class_names.size());
-  std::printf("settings: size %d, decoder %s, AE %d epochs lr %g batch %d%s, MLP <= %d epochs lr %g "
-              "dropout %g wd %g%s, %s hold-out, %d view(s), %d classifier(s) averaged\n",
+  std::printf("settings: size %d, decoder %s, AE %d epochs lr %g batch %d%s loss %s",
               opt.size, opt.decoder.c_str(), opt.epochs, opt.lr, opt.batch,
-              opt.no_augment ? "" : " augmented", opt.clf_epochs, opt.clf_lr, opt.dropout,
-              opt.weight_decay, opt.clf_balance ? " class-balanced" : "", opt.holdout.c_str(),
-              opt.views, opt.clf_ensemble);
+              opt.no_augment ? "" : " augmented", opt.ae_loss.c_str());
+  if (opt.method != "supervised")
+    std::printf(", %d DCAE(s) averaged, features %s", opt.dcae_ensemble, opt.features.c_str());
+  if (opt.classifier == "linear" && opt.method != "supervised")
+    std::printf(", least squares ridge %g%s\n", opt.clf_ridge,
+                opt.clf_balance ? " class-balanced" : "");
+  else
+    std::printf(", MLP <= %d epochs lr %g dropout %g wd %g%s, %s hold-out, %d view(s), %d "
+                "classifier(s) averaged\n",
+                opt.clf_epochs, opt.clf_lr, opt.dropout, opt.weight_decay,
+                opt.clf_balance ? " class-balanced" : "", opt.holdout.c_str(), opt.views,
+                opt.clf_ensemble);
   if (opt.method == "hybrid" && opt.grad_lr > 0) std::printf("gradient DCAE lr %g\n", opt.grad_lr);
   std::printf("%-22s %10s %10s\n", "", "mean %", "std %");
   std::printf("%-22s %10.2f %10.2f\n", "cell accuracy", 100 * acc.mean(), 100 * acc.std());

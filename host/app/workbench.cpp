@@ -254,7 +254,11 @@ std::unique_ptr<Trainer> Workbench::train_ae(bool resume, const DcaeMember& memb
       fail(file, ": the checkpoint's training state is not what hep2 writes (", e.what(),
            "); start again without --resume");
     }
-    std::fprintf(stderr, "resuming the DCAE at epoch %d, step %zu\n", state.epoch, state.step);
+    if (state.finished(opt.epochs))
+      std::fprintf(stderr, "%s: trained (%d epochs)\n", file.c_str(), opt.epochs);
+    else
+      std::fprintf(stderr, "%s: resuming at epoch %d, step %zu\n", file.c_str(), state.epoch,
+                   state.step);
   } else {
     ae->init(init_scheme(opt.init), member.seed);
   }

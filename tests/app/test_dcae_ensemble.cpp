@@ -18,6 +18,7 @@
 #include "hep2/io/npy.h"
 #include "hep2/pipeline/checkpoint.h"
 #include "support/run_hep2.h"
+#include "support/split_cells.h"
 
 namespace fs = std::filesystem;
 
@@ -73,20 +74,13 @@ std::vector<std::vector<float>> probabilities(const std::string& csv) {
   return rows;
 }
 
-// Synthetic cells written to disk with a manifest that carries its own split, so that the split
-// does not depend on the seed (as on real data with a split column).
+// Synthetic cells with their own split (support/split_cells.h).
 class DcaeEnsemble : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     root_ = temp_dir("root");
     cells_ = root_ + "/cells";
-    ASSERT_EQ(run_hep2("synth --count 120 --size 16 --seed 3 --out " + cells_).code, 0);
-    std::ifstream in(cells_ + "/manifest.csv");
-    std::ofstream out(cells_ + "/split.csv");
-    std::string line;
-    std::getline(in, line);
-    out << line << ",split\n";
-    for (int i = 0; std::getline(in, line); ++i) out << line << (i % 4 == 0 ? ",test\n" : ",train\n");
+    ASSERT_FALSE(hep2::test::write_split_cells(cells_, 120, 16).empty());
   }
   static void TearDownTestSuite() { fs::remove_all(root_); }
   // The DCAE's settings (train-ae takes no classifier flags; `run` adds --clf-epochs 3).

@@ -1,0 +1,106 @@
+// `hep2 cv`, the evaluation protocol: k folds x seeds runs whose test cells partition the data,
+// a summary that is the mean and sample std of the runs, the data's own split with --folds 0,
+// and the refusals (no split of its own; seeds that would repeat an ensemble's DCAEs).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "support/run_hep2.h"
+#include "support/split_cells.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using hep2::test::Result;
+using hep2::test::run_hep2;
+
+std::string temp_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("hep2_cv_" + name + "_" + std::to_string(getpid()));
+  fs::remove_all(d);
+  return d.string();
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream f(path);
+  return nlohmann::json::parse(f);
+}
+
+const std::string kSmallModel =
+    "--device cpu --threads 1 --size 16 --channels 8,16 --epochs 1 --batch 16 --features stats "
+    "--classifier linear --clf-balance";
+
+TEST(Protocol, FoldsPartitionTheCellsAndTheSummaryIsTheRunsMeanAndStd) {
+  const std::string dir = temp_dir("folds");
+  Result r = run_hep2("cv " + kSmallModel + " --synth-count 100 --folds 2 --seeds 1,3 --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const nlohmann::json p = read_json(dir + "/protocol.json");
+  ASSERT_EQ(p.at("runs").size(), 4u);  // 2 folds x 2 seeds
+  std::map<int, int> test_cells_of_seed;
+  double sum = 0;
+  for (const auto& run : p.at("runs")) {
+    test_cells_of_seed[run.at("seed").get<int>()] += run.at("test_cells").get<int>();
+    sum += run.at("mca").get<double>();
+    const std::string folder = run.at("folder");
+    ASSERT_TRUE(fs::exists(folder + "/metrics.json")) << folder;
+    EXPECT_DOUBLE_EQ(read_json(folder + "/metrics.json").at("mca").get<double>(),
+                     run.at("mca").get<double>());
+  }
+  // Each seed's folds test every cell once.
+  EXPECT_EQ(test_cells_of_seed, (std::map<int, int>{{1, 100}, {3, 100}}));
+  const double mean = sum / 4;
+  double ss = 0;
+  for (const auto& run : p.at("runs")) ss += std::pow(run.at("mca").get<double>() - mean, 2);
+  EXPECT_NEAR(p.at("mca").at("mean").get<double>(), mean, 1e-12);
+  EXPECT_NEAR(p.at("mca").at("std").get<double>(), std::sqrt(ss / 3), 1e-12);
+  EXPECT_EQ(p.at("mca").at("n"), 4);
+  EXPECT_TRUE(p.at("grouped").get<bool>());  // synthetic cells name their specimen
+  EXPECT_TRUE(p.contains("group_mca"));
+  EXPECT_NE(r.output.find("cell MCA"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("least squares"), std::string::npos) << r.output;
+  fs::remove_all(dir);
+}
+
+TEST(Protocol, OwnSplitRunsTheEnsembleOncePerSeed) {
+  const std::string dir = temp_dir("own"), cells = temp_dir("cells");
+  const std::string manifest = hep2::test::write_split_cells(cells, 80, 16);
+  ASSERT_FALSE(manifest.empty());
+  Result r = run_hep2("cv " + kSmallModel + " --data " + manifest +
+                      " --folds 0 --dcae-ensemble 2 --seeds 1,3 --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const nlohmann::json p = read_json(dir + "/protocol.json");
+  ASSERT_EQ(p.at("runs").size(), 2u);
+  for (const auto& run : p.at("runs")) {
+    EXPECT_EQ(run.at("test_cells"), 20);  // the manifest's test cells, whatever the seed
+    EXPECT_TRUE(fs::exists(run.at("folder").get<std::string>() + "/dcae_m2.ckpt"));
+  }
+  EXPECT_NE(r.output.find("2 DCAE(s) averaged"), std::string::npos) << r.output;
+  fs::remove_all(dir);
+  fs::remove_all(cells);
+}
+
+TEST(Protocol, RefusesWhatItCannotMeasureHonestly) {
+  const std::string dir = temp_dir("refused");
+  Result no_split = run_hep2("cv " + kSmallModel + " --synth-count 40 --folds 0 --out " + dir);
+  EXPECT_NE(no_split.code, 0);
+  EXPECT_NE(no_split.output.find("has no split of its own: use --folds k"), std::string::npos)
+      << no_split.output;
+  EXPECT_FALSE(fs::exists(dir));
+  // Seeds 1 and 2 with three DCAEs each would share two of them.
+  Result overlap =
+      run_hep2("cv " + kSmallModel + " --synth-count 40 --dcae-ensemble 3 --seeds 1,2 --out " + dir);
+  EXPECT_NE(overlap.code, 0);
+  EXPECT_NE(overlap.output.find("seeds 1 and 2 would train the same DCAEs"), std::string::npos)
+      << overlap.output;
+  EXPECT_NE(overlap.output.find("--seeds 1,4,7"), std::string::npos) << overlap.output;
+  EXPECT_FALSE(fs::exists(dir));  // refused before the folder is made
+}
+
+}  // namespace
