@@ -161,7 +161,10 @@ TEST(EndToEndPreset, RealDataPresetRunsAndIsRecorded) {
   EXPECT_EQ(cfg.at("classifier"), "linear");
   EXPECT_EQ(cfg.at("clf_balance"), true);
   EXPECT_EQ(cfg.at("ae_loss"), "bce");
+  EXPECT_EQ(cfg.at("dcae_ensemble"), 3);
   EXPECT_TRUE(fs::exists(dir + "/mlp.ckpt"));
+  EXPECT_TRUE(fs::exists(dir + "/dcae_m3.ckpt"));
+  EXPECT_TRUE(fs::exists(dir + "/mlp_m3.ckpt"));
   EXPECT_FALSE(fs::exists(dir + "/mlp_2.ckpt"));
   fs::remove_all(dir);
 }
