@@ -63,6 +63,14 @@ void print_summary(Workbench& wb, const Metrics& m, double seconds) {
   std::printf("\nhep2 %s on %s: accuracy %.2f%%, mean class accuracy %.2f%% on %zu test cells\n",
               wb.opt.data.empty() ? "(synthetic cells)" : wb.opt.data.c_str(), wb.be->name().c_str(),
               100 * m.accuracy, 100 * m.mca, m.count);
+  if (!wb.member_metrics.empty()) {
+    std::printf("each DCAE alone, mean class accuracy:");
+    const std::vector<DcaeMember> dm = wb.dcae_members();
+    for (size_t k = 0; k < wb.member_metrics.size() && k < dm.size(); ++k)
+      std::printf(" %.2f%% (seed %llu)", 100 * wb.member_metrics[k].mca,
+                  (unsigned long long)dm[k].seed);
+    std::printf("\n");
+  }
   if (wb.times.train_ae_images_per_s > 0)
     std::printf("throughput: DCAE training %.0f images/s, feature extraction %.0f images/s; "
                 "total %.1f s\n",
@@ -287,7 +295,7 @@ void register_commands(CLI::App& app) {
       test = s.test;
       truth = labels_of(s.labels, s.test);
     }
-    Metrics m = wb.evaluate(probs.mean(), test, truth);
+    Metrics m = wb.evaluate(probs, test, truth);
     print_summary(wb, m, std::chrono::duration<double>(Clock::now() - t0).count());
   });
 

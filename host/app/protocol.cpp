@@ -59,7 +59,7 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
   wb.save_config();
   wb.upload_data();
 
-  Summary acc, mca, gacc, gmca;
+  Summary acc, mca, gacc, gmca, member_mca;
   nlohmann::json runs = nlohmann::json::array();
   for (uint64_t seed : seeds) {
     wb.opt.seed = seed;
@@ -83,6 +83,14 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
       mca.v.push_back(m.mca);
       nlohmann::json r = {{"seed", seed}, {"fold", k + 1}, {"accuracy", m.accuracy},
                           {"mca", m.mca}, {"test_cells", m.count}, {"folder", wb.run_dir}};
+      if (!wb.member_metrics.empty()) {
+        nlohmann::json each = nlohmann::json::array();
+        for (const Metrics& mm : wb.member_metrics) {
+          each.push_back(mm.mca);
+          member_mca.v.push_back(mm.mca);
+        }
+        r["member_mca"] = each;
+      }
       if (wb.group_metrics) {
         gacc.v.push_back(wb.group_metrics->accuracy);
         gmca.v.push_back(wb.group_metrics->mca);
@@ -107,6 +115,7 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
                       {"runs", runs},
                       {"seconds", seconds},
                       {"backend", wb.be->name()}};
+  if (!member_mca.v.empty()) j["member_mca"] = pm(member_mca);
   if (!gacc.v.empty()) {
     j["group_accuracy"] = pm(gacc);
     j["group_mca"] = pm(gmca);
@@ -137,6 +146,9 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
   std::printf("%-22s %10s %10s\n", "", "mean %", "std %");
   std::printf("%-22s %10.2f %10.2f\n", "cell accuracy", 100 * acc.mean(), 100 * acc.std());
   std::printf("%-22s %10.2f %10.2f\n", "cell MCA", 100 * mca.mean(), 100 * mca.std());
+  if (!member_mca.v.empty())
+    std::printf("%-22s %10.2f %10.2f   (each of the %zu DCAEs alone)\n", "cell MCA, one DCAE",
+                100 * member_mca.mean(), 100 * member_mca.std(), member_mca.v.size());
   if (!gacc.v.empty()) {
     std::printf("%-22s %10.2f %10.2f\n", "specimen accuracy", 100 * gacc.mean(), 100 * gacc.std());
     std::printf("%-22s %10.2f %10.2f\n", "specimen MCA", 100 * gmca.mean(), 100 * gmca.std());

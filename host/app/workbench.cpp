@@ -84,17 +84,18 @@ std::vector<DcaeMember> Workbench::dcae_members() const {
   return m;
 }
 
-void ProbabilityMean::add(const std::vector<float>& p) {
-  if (count_ == 0) sum_.assign(p.size(), 0.f);
-  HEP2_CHECK(p.size() == sum_.size(), "probability tables of ", p.size(), " and ", sum_.size(),
-             " values");
-  for (size_t i = 0; i < p.size(); ++i) sum_[i] += p[i];
-  ++count_;
+void ProbabilityMean::add(std::vector<float> p) {
+  HEP2_CHECK(tables_.empty() || p.size() == tables_[0].size(), "probability tables of ", p.size(),
+             " and ", tables_[0].size(), " values");
+  tables_.push_back(std::move(p));
 }
 
 std::vector<float> ProbabilityMean::mean() const {
-  std::vector<float> m = sum_;
-  for (float& v : m) v /= float(count_);
+  HEP2_CHECK(!tables_.empty(), "no probability table to average");
+  std::vector<float> m(tables_[0].size(), 0.f);
+  for (const auto& t : tables_)  // in member order: the same bits every time
+    for (size_t i = 0; i < m.size(); ++i) m[i] += t[i];
+  for (float& v : m) v /= float(tables_.size());
   return m;
 }
 
@@ -416,9 +417,10 @@ Metrics Workbench::run_method(bool save) {
   for (int r : split.test) truth.push_back(data.labels[r]);
   if (opt.method == "supervised") {
     Classifier clf = train_supervised(split.train);
-    return evaluate(predict_probabilities(members_of(clf),
-                                          samples_of(*device_data, false, opt.views), split.test),
-                    split.test, truth);
+    ProbabilityMean probs;
+    probs.add(predict_probabilities(members_of(clf), samples_of(*device_data, false, opt.views),
+                                    split.test));
+    return evaluate(probs, split.test, truth);
   }
   ProbabilityMean probs;
   for (const DcaeMember& member : dcae_members()) {
@@ -427,7 +429,7 @@ Metrics Workbench::run_method(bool save) {
     Classifier mlp = train_clf(f, device_data->labels, split.train, member);
     probs.add(predict_probabilities(members_of(mlp), samples_of(f), split.test));
   }
-  return evaluate(probs.mean(), split.test, truth);
+  return evaluate(probs, split.test, truth);
 }
 
 // Early stopping looks at a slice of the training cells, never at the test cells. The slice should
@@ -683,8 +685,9 @@ std::vector<float> Workbench::member_probabilities(DeviceFeatures& f, const Dcae
   return predict_probabilities(members_of(clf), samples_of(f), rows);
 }
 
-Metrics Workbench::evaluate(const std::vector<float>& probs, const std::vector<int>& rows,
+Metrics Workbench::evaluate(const ProbabilityMean& ensemble, const std::vector<int>& rows,
                             const std::vector<int32_t>& truth) {
+  const std::vector<float> probs = ensemble.mean();
   std::vector<int32_t> pred = argmax_rows(probs, int(class_names.size()));
   Metrics m = compute_metrics(truth, pred, int(class_names.size()));
   nlohmann::json j = metrics_json(m, class_names);
@@ -700,6 +703,21 @@ Metrics Workbench::evaluate(const std::vector<float>& probs, const std::vector<i
   }
   j["method"] = opt.method;
   if (opt.method != "supervised") j["dcae_ensemble"] = opt.dcae_ensemble;
+  member_metrics.clear();
+  if (ensemble.tables().size() > 1) {
+    // What each DCAE alone scores, beside the ensemble: the gain is then visible in every run.
+    nlohmann::json members = nlohmann::json::array();
+    const std::vector<DcaeMember> dm = dcae_members();
+    for (size_t k = 0; k < ensemble.tables().size(); ++k) {
+      const std::vector<int32_t> p = argmax_rows(ensemble.tables()[k], int(class_names.size()));
+      member_metrics.push_back(compute_metrics(truth, p, int(class_names.size())));
+      members.push_back({{"member", k + 1},
+                         {"seed", k < dm.size() ? dm[k].seed : 0},
+                         {"accuracy", member_metrics.back().accuracy},
+                         {"mca", member_metrics.back().mca}});
+    }
+    j["members"] = members;
+  }
   j["images_per_s"] = {{"train_ae", times.train_ae_images_per_s},
                        {"extract", times.extract_images_per_s}};
   j["train_clf_seconds"] = times.train_clf_seconds;

@@ -49,15 +49,16 @@ struct DcaeMember {
   std::string tag;
 };
 
-// The mean of class-probability tables (rows x classes) of the same rows: the ensemble's.
+// Class-probability tables (rows x classes) of the same rows, one per DCAE member, and their
+// mean: the ensemble's.
 class ProbabilityMean {
  public:
-  void add(const std::vector<float>& p);
+  void add(std::vector<float> p);
   std::vector<float> mean() const;
+  const std::vector<std::vector<float>>& tables() const { return tables_; }
 
  private:
-  std::vector<float> sum_;
-  int count_ = 0;
+  std::vector<std::vector<float>> tables_;
 };
 
 class Workbench {
@@ -124,11 +125,13 @@ class Workbench {
   void standardize(DeviceFeatures& f) { apply_feature_scaler(*be, scaler, f); }
   // The member's classifier, mlp<tag>.ckpt and its ensemble; also loads `scaler`.
   Classifier load_clf(int inputs, int classes, const DcaeMember& member);
-  // Scores the class probabilities of `rows` (rows x classes) against `truth`: metrics.json (with
-  // the group-level vote when the data has groups), confusion.png.
-  Metrics evaluate(const std::vector<float>& probs, const std::vector<int>& rows,
+  // Scores the mean of the members' class probabilities of `rows` against `truth`: metrics.json
+  // (with the group-level vote when the data has groups, and each DCAE member's own figures when
+  // there are several), confusion.png.
+  Metrics evaluate(const ProbabilityMean& probs, const std::vector<int>& rows,
                    const std::vector<int32_t>& truth);
   std::optional<Metrics> group_metrics;  // of the last evaluate(), when groups are known
+  std::vector<Metrics> member_metrics;   // of the last evaluate(), with several DCAE members
   void write_reconstructions(Trainer& ae, const std::string& tag, const std::string& kind);
   std::vector<std::string> class_names;
 

@@ -112,6 +112,14 @@ TEST_F(DcaeEnsemble, MemberKIsTheRunOfSeedPlusKAndTheEnsembleAveragesThem) {
     EXPECT_TRUE(fs::exists(ens + "/" + f)) << f;
   EXPECT_FALSE(fs::exists(ens + "/dcae_m3.ckpt"));
   EXPECT_EQ(read_json(ens + "/metrics.json").at("dcae_ensemble"), 2);
+  // Each member's own figures sit beside the ensemble's: member 2's are the seed-6 run's.
+  const nlohmann::json members = read_json(ens + "/metrics.json").at("members");
+  ASSERT_EQ(members.size(), 2u);
+  EXPECT_EQ(members[1].at("seed"), 6);
+  EXPECT_EQ(members[1].at("mca"), read_json(s6 + "/metrics.json").at("mca"));
+  EXPECT_EQ(members[0].at("mca"), read_json(s5 + "/metrics.json").at("mca"));
+  EXPECT_NE(r.output.find("each DCAE alone"), std::string::npos) << r.output;
+  EXPECT_FALSE(read_json(s5 + "/metrics.json").contains("members"));
   EXPECT_EQ(read_json(ens + "/config.json").at("dcae_ensemble"), 2);
 
   // classify: the ensemble's probabilities are the mean of the members' (same bits as the sum of

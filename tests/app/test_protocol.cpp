@@ -82,6 +82,10 @@ TEST(Protocol, OwnSplitRunsTheEnsembleOncePerSeed) {
     EXPECT_TRUE(fs::exists(run.at("folder").get<std::string>() + "/dcae_m2.ckpt"));
   }
   EXPECT_NE(r.output.find("2 DCAE(s) averaged"), std::string::npos) << r.output;
+  // The members' own figures: two per run, summarised over the four DCAEs.
+  for (const auto& run : p.at("runs")) EXPECT_EQ(run.at("member_mca").size(), 2u);
+  EXPECT_EQ(p.at("member_mca").at("n"), 4);
+  EXPECT_NE(r.output.find("cell MCA, one DCAE"), std::string::npos) << r.output;
   fs::remove_all(dir);
   fs::remove_all(cells);
 }
