@@ -198,7 +198,9 @@ void register_commands(CLI::App& app) {
   add_view_options(*cvc, opt);
   add_system_options(*cvc, opt);
   cvc->add_option("--folds", folds, "Folds (0: the data's own split)")->capture_default_str();
-  cvc->add_option("--seeds", seeds, "Seeds to repeat the protocol with")->delimiter(',');
+  cvc->add_option("--seeds", seeds,
+                  "Seeds to repeat the protocol with (with --dcae-ensemble N: at least N apart, "
+                  "as seed s trains the DCAEs of seeds s..s+N-1)")->delimiter(',');
   cvc->add_option("--out", out, "Protocol folder (default runs/<date-time>)");
   cvc->callback([] { run_protocol(opt, folds, seeds, out.empty() ? default_run_dir() : out); });
 

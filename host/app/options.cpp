@@ -198,9 +198,9 @@ void add_ae_options(CLI::App& app, Options& o) {
                  "(smaller first steps; 0: none)")
       ->capture_default_str();
   app.add_option("--dcae-ensemble", o.dcae_ensemble,
-                 "DCAEs to train, member k with seed --seed + k - 1 (the run that seed would "
-                 "make), each with its own features and classifier; the prediction is the mean of "
-                 "their class probabilities. Costs k times the DCAE training")
+                 "N: DCAEs to train; member k (1..N) is the run seed --seed + k - 1 would make, "
+                 "with its own features and classifier; the prediction is the mean of their class "
+                 "probabilities. Costs N times the DCAE training")
       ->capture_default_str();
   app.add_option("--grad-lr", o.grad_lr,
                  "Hybrid method: learning rate of the gradient-image DCAE (0: the same as --lr)")
