@@ -415,6 +415,7 @@ void Workbench::save_features(const DeviceFeatures& f, const DcaeMember& member)
 Metrics Workbench::run_method(bool save) {
   std::vector<int32_t> truth;
   for (int r : split.test) truth.push_back(data.labels[r]);
+  times.train_clf_seconds = 0;  // this run's classifiers, all DCAE members' together
   if (opt.method == "supervised") {
     Classifier clf = train_supervised(split.train);
     ProbabilityMean probs;
@@ -497,7 +498,6 @@ Classifier Workbench::fit_classifier(const std::function<Network()>& make,
                                      const std::function<nlohmann::json(int, int)>& header) {
   Classifier members;
   std::vector<std::vector<std::string>> rows;
-  times.train_clf_seconds = 0;
   for (int k = 0; k < opt.clf_ensemble; ++k) {
     // Members differ in initialisation, data order, dropout and early-stopping slice.
     const uint64_t seed = base_seed + uint64_t(k) * 1000;
@@ -578,7 +578,7 @@ Classifier Workbench::train_linear(const DeviceFeatures& f, const Buffer<int32_t
   std::vector<float> params = w.weight;
   params.insert(params.end(), w.bias.begin(), w.bias.end());
   clf->block().set_params(*be, params);
-  times.train_clf_seconds =
+  times.train_clf_seconds +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   nlohmann::json header = classifier_header(cfg, f.views, 0, 0);
   header["temperature"] = w.temperature;

@@ -22,6 +22,7 @@
 
 namespace hep2::app {
 
+// Speeds of the last DCAE trained and extracted; seconds of all the run's classifiers together.
 struct PhaseTimes {
   double train_ae_images_per_s = 0, extract_images_per_s = 0, train_clf_seconds = 0;
 };
