@@ -14,6 +14,7 @@
 
 #include "hep2/io/npy.h"
 #include "hep2/pipeline/checkpoint.h"
+#include "support/run_folder.h"
 #include "support/run_hep2.h"
 
 namespace fs = std::filesystem;
@@ -21,17 +22,11 @@ namespace fs = std::filesystem;
 namespace {
 
 using hep2::test::Result;
+using hep2::test::read_json;
 using hep2::test::run_hep2;
 
 std::string temp_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("hep2_e2e_" + name + "_" + std::to_string(getpid()));
-  fs::remove_all(d);
-  return d.string();
-}
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream f(path);
-  return nlohmann::json::parse(f);
+  return hep2::test::fresh_temp_dir("hep2_e2e_", name);
 }
 
 // A small but real run: 400 synthetic cells of 32x32, a few epochs. Shared by the tests below.

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/run_folder.h"
 #include "support/run_hep2.h"
 #include "support/split_cells.h"
 
@@ -20,17 +21,11 @@ namespace fs = std::filesystem;
 namespace {
 
 using hep2::test::Result;
+using hep2::test::read_json;
 using hep2::test::run_hep2;
 
 std::string temp_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("hep2_cv_" + name + "_" + std::to_string(getpid()));
-  fs::remove_all(d);
-  return d.string();
-}
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream f(path);
-  return nlohmann::json::parse(f);
+  return hep2::test::fresh_temp_dir("hep2_cv_", name);
 }
 
 const std::string kSmallModel =
