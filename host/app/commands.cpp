@@ -65,10 +65,8 @@ void print_summary(Workbench& wb, const Metrics& m, double seconds) {
               100 * m.accuracy, 100 * m.mca, m.count);
   if (!wb.member_metrics.empty()) {
     std::printf("each DCAE alone, mean class accuracy:");
-    const std::vector<DcaeMember> dm = wb.dcae_members();
-    for (size_t k = 0; k < wb.member_metrics.size() && k < dm.size(); ++k)
-      std::printf(" %.2f%% (seed %llu)", 100 * wb.member_metrics[k].mca,
-                  (unsigned long long)dm[k].seed);
+    for (const Workbench::MemberMetrics& mm : wb.member_metrics)
+      std::printf(" %.2f%% (seed %llu)", 100 * mm.metrics.mca, (unsigned long long)mm.seed);
     std::printf("\n");
   }
   if (wb.times.train_ae_images_per_s > 0)

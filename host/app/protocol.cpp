@@ -85,9 +85,9 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
                           {"mca", m.mca}, {"test_cells", m.count}, {"folder", wb.run_dir}};
       if (!wb.member_metrics.empty()) {
         nlohmann::json each = nlohmann::json::array();
-        for (const Metrics& mm : wb.member_metrics) {
-          each.push_back(mm.mca);
-          member_mca.v.push_back(mm.mca);
+        for (const Workbench::MemberMetrics& mm : wb.member_metrics) {
+          each.push_back(mm.metrics.mca);
+          member_mca.v.push_back(mm.metrics.mca);
         }
         r["member_mca"] = each;
       }

@@ -708,13 +708,14 @@ Metrics Workbench::evaluate(const ProbabilityMean& ensemble, const std::vector<i
     // What each DCAE alone scores, beside the ensemble: the gain is then visible in every run.
     nlohmann::json members = nlohmann::json::array();
     const std::vector<DcaeMember> dm = dcae_members();
-    for (size_t k = 0; k < ensemble.tables().size(); ++k) {
+    HEP2_CHECK(ensemble.tables().size() == dm.size(), ensemble.tables().size(),
+               " probability tables for ", dm.size(), " DCAE members");
+    for (size_t k = 0; k < dm.size(); ++k) {
       const std::vector<int32_t> p = argmax_rows(ensemble.tables()[k], int(class_names.size()));
-      member_metrics.push_back(compute_metrics(truth, p, int(class_names.size())));
-      members.push_back({{"member", k + 1},
-                         {"seed", k < dm.size() ? dm[k].seed : 0},
-                         {"accuracy", member_metrics.back().accuracy},
-                         {"mca", member_metrics.back().mca}});
+      member_metrics.push_back({dm[k].seed, compute_metrics(truth, p, int(class_names.size()))});
+      const Metrics& mk = member_metrics.back().metrics;
+      members.push_back({{"member", k + 1}, {"seed", dm[k].seed}, {"accuracy", mk.accuracy},
+                         {"mca", mk.mca}});
     }
     j["members"] = members;
   }

@@ -132,7 +132,12 @@ class Workbench {
   Metrics evaluate(const ProbabilityMean& probs, const std::vector<int>& rows,
                    const std::vector<int32_t>& truth);
   std::optional<Metrics> group_metrics;  // of the last evaluate(), when groups are known
-  std::vector<Metrics> member_metrics;   // of the last evaluate(), with several DCAE members
+  // Each DCAE member's own figures in the last evaluate(), when there are several.
+  struct MemberMetrics {
+    uint64_t seed = 0;
+    Metrics metrics;
+  };
+  std::vector<MemberMetrics> member_metrics;
   void write_reconstructions(Trainer& ae, const std::string& tag, const std::string& kind);
   std::vector<std::string> class_names;
 
