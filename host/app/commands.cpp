@@ -79,15 +79,15 @@ void print_summary(Workbench& wb, const Metrics& m, double seconds) {
               "features.npy, labels.npy)\n", wb.run_dir.c_str());
 }
 
-// A member's features, with the labels and split, written by `extract`, uploaded for the
+// A reading's features, with the labels and split, written by `extract`, uploaded for the
 // classifier steps.
 struct SavedFeatures {
   DeviceFeatures features;
   std::vector<int32_t> labels;
   std::vector<int> train, test;
 };
-SavedFeatures load_saved_features(Workbench& wb, const DcaeMember& member) {
-  const std::string features = "features" + member.tag + ".npy";
+SavedFeatures load_saved_features(Workbench& wb, const Reading& reading) {
+  const std::string features = "features" + reading.tag + ".npy";
   for (const std::string& f : {features, std::string("labels.npy"), std::string("split.npy")})
     if (!fs::exists(wb.path(f)))
       fail(wb.path(f), " does not exist: run `hep2 extract --out ", wb.run_dir, "` first");
@@ -138,11 +138,17 @@ SavedFeatures load_saved_features(Workbench& wb, const DcaeMember& member) {
 
 using Clock = std::chrono::steady_clock;
 
-// "dcae.ckpt" or, for an ensemble, "dcae.ckpt, dcae_m2.ckpt, ...": the files a step wrote.
-std::string member_files(const Workbench& wb, const std::string& stem, const std::string& ext) {
+// "dcae.ckpt" or, for an ensemble, "dcae.ckpt, dcae_m2.ckpt, ...": the files a step wrote, one
+// per member (per_reading = false) or per reading (features, classifiers).
+std::string member_files(const Workbench& wb, const std::string& stem, const std::string& ext,
+                         bool per_reading) {
+  std::vector<std::string> tags;
+  if (per_reading)
+    for (const Reading& r : wb.readings()) tags.push_back(r.tag);
+  else
+    for (const DcaeMember& m : wb.dcae_members()) tags.push_back(m.tag);
   std::string list;
-  for (const DcaeMember& m : wb.dcae_members())
-    list += (list.empty() ? "" : ", ") + wb.path(stem + m.tag + ext);
+  for (const std::string& t : tags) list += (list.empty() ? "" : ", ") + wb.path(stem + t + ext);
   return list;
 }
 
@@ -216,12 +222,9 @@ void register_commands(CLI::App& app) {
     wb.load_data();
     wb.save_config();
     wb.upload_data();
-    for (const DcaeMember& m : wb.dcae_members()) {
-      wb.train_ae(opt.resume, m);
-      if (wb.opt.method == "hybrid") wb.train_ae(opt.resume, m, "_grad");
-    }
+    for (const DcaeMember& m : wb.dcae_members()) wb.train_member(opt.resume, m);
     std::printf("DCAE trained at %.0f images/s; checkpoint %s\n", wb.times.train_ae_images_per_s,
-                member_files(wb, "dcae", ".ckpt").c_str());
+                member_files(wb, "dcae", ".ckpt", false).c_str());
   });
 
   // ---- extract ----
@@ -233,11 +236,11 @@ void register_commands(CLI::App& app) {
     Workbench wb(options_of_run(out, opt), out);
     wb.load_data();
     wb.upload_data();
-    for (const DcaeMember& m : wb.dcae_members()) {
-      DeviceFeatures f = wb.method_features(false, m);
-      wb.save_features(f, m);
+    for (const Reading& r : wb.readings()) {
+      DeviceFeatures f = wb.method_features(r);
+      wb.save_features(f, r);
       std::printf("%d features of %d values at %.0f images/s: %s\n", f.count, f.dim,
-                  f.images_per_s, wb.path("features" + m.tag + ".npy").c_str());
+                  f.images_per_s, wb.path("features" + r.tag + ".npy").c_str());
     }
   });
 
@@ -265,14 +268,14 @@ void register_commands(CLI::App& app) {
     if (given("--holdout")) o.holdout = opt.holdout;
     if (given("--seed")) o.seed = opt.seed;  // a new classifier; the split is in split.npy
     Workbench wb(o, out);
-    for (const DcaeMember& m : wb.dcae_members()) {
-      SavedFeatures s = load_saved_features(wb, m);
+    for (const Reading& r : wb.readings()) {
+      SavedFeatures s = load_saved_features(wb, r);
       wb.data.labels = s.labels;
       Buffer<int32_t> labels(*wb.be, s.labels.size());
       wb.be->upload(labels.data(), s.labels.data(), s.labels.size() * sizeof(int32_t));
-      wb.train_clf(s.features, labels, s.train, m);
+      wb.train_clf(s.features, labels, s.train, r);
     }
-    std::printf("classifier trained: %s\n", member_files(wb, "mlp", ".ckpt").c_str());
+    std::printf("classifier trained: %s\n", member_files(wb, "mlp", ".ckpt", true).c_str());
   });
 
   // ---- eval ----
@@ -290,10 +293,14 @@ void register_commands(CLI::App& app) {
     std::vector<int> test;
     std::vector<int32_t> truth;
     for (const DcaeMember& member : wb.dcae_members()) {
-      SavedFeatures s = load_saved_features(wb, member);
-      probs.add(wb.member_probabilities(s.features, member, s.test));
-      test = s.test;
-      truth = labels_of(s.labels, s.test);
+      ProbabilityMean member_probs;
+      for (const Reading& r : wb.readings(member)) {
+        SavedFeatures s = load_saved_features(wb, r);
+        member_probs.add(wb.reading_probabilities(s.features, r, s.test));
+        test = s.test;
+        truth = labels_of(s.labels, s.test);
+      }
+      probs.add(member_probs.mean());
     }
     Metrics m = wb.evaluate(probs, test, truth);
     print_summary(wb, m, std::chrono::duration<double>(Clock::now() - t0).count());
@@ -311,20 +318,21 @@ void register_commands(CLI::App& app) {
                   "Output file: .csv or .json (default <run>/predictions.csv)");
   cls->callback([] {
     Workbench wb(options_of_run(out, opt), out);
-    PreprocessOptions pp;
-    pp.height = pp.width = wb.opt.size;
-    pp.use_mask = !wb.opt.no_mask;
-    pp.norm = parse_normalization(wb.opt.norm);
-    pp.channel = parse_channel(wb.opt.channel);
-    wb.data = load_dataset(open_unlabelled(images), pp);
+    const CellList list = open_unlabelled(images);
+    wb.cell_source = [list](const PreprocessOptions& pp) { return load_dataset(list, pp); };
+    wb.data = wb.cell_source(wb.preprocess_options(wb.opt.size));
     wb.device_data = std::make_unique<DeviceImages>(upload_images(
         *wb.be, wb.data.shape, wb.data.images, std::vector<int32_t>(wb.data.size(), -1)));
     std::vector<int> rows(wb.data.size());
     for (size_t i = 0; i < rows.size(); ++i) rows[i] = int(i);
     ProbabilityMean mean;
     for (const DcaeMember& member : wb.dcae_members()) {
-      DeviceFeatures f = wb.method_features(false, member);
-      mean.add(wb.member_probabilities(f, member, rows));
+      ProbabilityMean member_probs;
+      for (const Reading& r : wb.readings(member)) {
+        DeviceFeatures f = wb.method_features(r);
+        member_probs.add(wb.reading_probabilities(f, r, rows));
+      }
+      mean.add(member_probs.mean());
     }
     std::vector<float> probs = mean.mean();
     std::vector<int32_t> pred = argmax_rows(probs, int(wb.class_names.size()));

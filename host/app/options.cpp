@@ -22,6 +22,7 @@ nlohmann::json Options::to_json() const {
           {"init", init},
           {"features", features},
           {"stats_stage", stats_stage},
+          {"stats_sizes", stats_sizes},
           {"epochs", epochs},
           {"batch", batch},
           {"lr", lr},
@@ -69,6 +70,7 @@ void Options::merge_json(const nlohmann::json& j) {
   get("init", init);
   get("features", features);
   get("stats_stage", stats_stage);
+  get("stats_sizes", stats_sizes);
   get("epochs", epochs);
   get("batch", batch);
   get("lr", lr);
@@ -140,6 +142,19 @@ void Options::validate() const {
   need(features != "stats" || views == 1, "--views",
        "must be 1 with --features stats (those are already averaged over the 8 rotations/flips "
        "of each cell)");
+  need(stats_sizes.empty() || (features == "stats" && method == "dcae"), "--stats-sizes",
+       "needs --features stats and --method dcae (the latent's size is the DCAE's, and the "
+       "gradient DCAE of --method hybrid reads at --size only)");
+  const int div = 1 << channels.size();
+  for (size_t i = 0; i < stats_sizes.size(); ++i) {
+    const int s = stats_sizes[i];
+    need(s >= div && s <= 1024 && s % div == 0, "--stats-sizes",
+         std::to_string(s) + " is not a size the encoder can read: use multiples of " +
+             std::to_string(div) + " (2^" + std::to_string(channels.size()) +
+             " stages) up to 1024");
+    for (size_t k = 0; k < i; ++k)
+      need(stats_sizes[k] != s, "--stats-sizes", std::to_string(s) + " is given twice");
+  }
   need(classifier != "linear" || clf_ensemble == 1, "--clf-ensemble",
        "must be 1 with --classifier linear (least squares has one exact solution)");
 }
@@ -182,6 +197,11 @@ void add_model_options(CLI::App& app, Options& o) {
   app.add_option("--stats-stage", o.stats_stage,
                  "Encoder stage (1-based) whose channels --features stats summarises")
       ->capture_default_str();
+  app.add_option("--stats-sizes", o.stats_sizes,
+                 "Input sizes at which the trained encoder reads each cell for --features stats "
+                 "(the DCAE trains at --size): each size has its own features and classifier, "
+                 "and their class probabilities are averaged. Default: --size alone")
+      ->delimiter(',');
 }
 
 void add_ae_options(CLI::App& app, Options& o) {

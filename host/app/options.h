@@ -31,6 +31,10 @@ struct Options {
   // stage stats_stage, averaged over the 8 rotations/flips; pipeline/texture_features.h)
   std::string features = "latent";
   int stats_stage = 2;
+  // Input sizes at which the trained encoder reads the cells for --features stats, each with its
+  // own features and classifier, their class probabilities averaged (empty: size alone). The
+  // DCAE still trains at `size`; its convolutions read any multiple of 2^stages.
+  std::vector<int> stats_sizes;
   // autoencoder training
   int epochs = 15;
   int batch = 64;

@@ -84,6 +84,22 @@ std::vector<DcaeMember> Workbench::dcae_members() const {
   return m;
 }
 
+std::vector<Reading> Workbench::readings(const DcaeMember& member) const {
+  const std::vector<int> sizes = opt.stats_sizes.empty() ? std::vector<int>{opt.size} : opt.stats_sizes;
+  std::vector<Reading> r;
+  for (int s : sizes)
+    r.push_back({member, s, member.tag + (s == opt.size ? "" : "_px" + std::to_string(s)),
+                 member.index == 0 && r.empty()});
+  return r;
+}
+
+std::vector<Reading> Workbench::readings() const {
+  std::vector<Reading> all;
+  for (const DcaeMember& m : dcae_members())
+    for (Reading& r : readings(m)) all.push_back(std::move(r));
+  return all;
+}
+
 void ProbabilityMean::add(std::vector<float> p) {
   HEP2_CHECK(tables_.empty() || p.size() == tables_[0].size(), "probability tables of ", p.size(),
              " and ", tables_[0].size(), " values");
@@ -110,31 +126,41 @@ MlpConfig Workbench::mlp_config(int inputs, int classes) const {
   return c;
 }
 
-void Workbench::load_data() {
+PreprocessOptions Workbench::preprocess_options(int size) const {
   PreprocessOptions pp;
-  pp.height = pp.width = opt.size;
+  pp.height = pp.width = size;
   pp.use_mask = !opt.no_mask;
   pp.norm = parse_normalization(opt.norm);
   pp.channel = parse_channel(opt.channel);
+  return pp;
+}
+
+void Workbench::load_data() {
   if (opt.data.empty()) {
+    // Rendered at --size whatever the preprocessing size, so every size sees the same cells.
     SynthOptions so;
     so.count = opt.synth_count;
     so.size = opt.size;
     so.seed = opt.seed;
-    data = synthesize(so, pp);
+    cell_source = [so](const PreprocessOptions& pp) { return synthesize(so, pp); };
   } else {
     CellList list = open_cell_list(opt.data);
     if (!opt.classes.empty()) list = keep_classes(list, opt.classes);
-    std::fprintf(stderr, "loading %zu cells from %s\n", list.cells.size(), opt.data.c_str());
-    auto t0 = std::chrono::steady_clock::now();
-    data = load_dataset(list, pp, [this, t0](size_t done, size_t total) {
-      double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      double ips = double(done) / std::max(el, 1e-9);
-      progress(TrainProgress{"load", 1, 1, done, total, std::nan(""), ips,
-                             double(total - done) / std::max(ips, 1e-9)});
-    });
-    progress.finish();
+    cell_source = [this, list](const PreprocessOptions& pp) {
+      std::fprintf(stderr, "loading %zu cells from %s at %dx%d\n", list.cells.size(),
+                   opt.data.c_str(), pp.width, pp.height);
+      auto t0 = std::chrono::steady_clock::now();
+      Dataset d = load_dataset(list, pp, [this, t0](size_t done, size_t total) {
+        double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        double ips = double(done) / std::max(el, 1e-9);
+        progress(TrainProgress{"load", 1, 1, done, total, std::nan(""), ips,
+                               double(total - done) / std::max(ips, 1e-9)});
+      });
+      progress.finish();
+      return d;
+    };
   }
+  data = cell_source(preprocess_options(opt.size));
   class_names = data.class_names;
   split = split_dataset(data, opt.test_fraction, opt.seed);
   if (split.train.empty() || split.test.empty())
@@ -145,6 +171,19 @@ void Workbench::load_data() {
 void Workbench::upload_data() {
   device_data = std::make_unique<DeviceImages>(
       upload_images(*be, data.shape, data.images, data.labels));
+}
+
+const DeviceImages& Workbench::cells_at(int size) {
+  if (size == opt.size) return *device_data;
+  auto& d = sized_data_[size];
+  if (!d) {
+    HEP2_CHECK(cell_source, "no cells to read at ", size, "x", size);
+    Dataset s = cell_source(preprocess_options(size));
+    HEP2_CHECK(s.size() == data.size() && s.labels == data.labels, "the cells at ", size, "x",
+               size, " are not those at ", opt.size, "x", opt.size);
+    d = std::make_unique<DeviceImages>(upload_images(*be, s.shape, s.images, s.labels));
+  }
+  return *d;
 }
 
 namespace {
@@ -319,7 +358,13 @@ std::unique_ptr<Trainer> Workbench::train_ae(bool resume, const DcaeMember& memb
   return ae;
 }
 
-std::unique_ptr<Trainer> Workbench::load_ae(const DcaeMember& member, const std::string& kind) try {
+void Workbench::train_member(bool resume, const DcaeMember& member) {
+  train_ae(resume, member);
+  if (opt.method == "hybrid") train_ae(resume, member, "_grad");
+}
+
+std::unique_ptr<Trainer> Workbench::load_ae(const DcaeMember& member, const std::string& kind,
+                                            int size) try {
   std::string file = path("dcae" + member.tag + kind + ".ckpt");
   if (!fs::exists(file)) fail(file, " does not exist: run `hep2 train-ae --out ", run_dir, "` first");
   Checkpoint c = load_checkpoint(file);
@@ -335,6 +380,10 @@ std::unique_ptr<Trainer> Workbench::load_ae(const DcaeMember& member, const std:
   cfg.decoder = parse_decoder(j.at("decoder"));
   if (cfg.height != opt.size)
     fail(file, ": the model takes ", cfg.height, "x", cfg.width, " inputs but --size is ", opt.size);
+  // Convolutions and pooling have the same parameters at every input size: the trained network,
+  // rebuilt for another size, reads the cells at that size.
+  if (size > 0) cfg.height = cfg.width = size;
+  cfg.validate();
   Dcae m = build_dcae(cfg);
   latent_end_ = m.latent_end;
   auto ae = std::make_unique<Trainer>(*be, std::move(m.net), opt.batch, adam(ae_lr(kind), 0.f));
@@ -375,26 +424,26 @@ DeviceFeatures concat_features(Backend& be, const DeviceFeatures& a, const Devic
 }
 }  // namespace
 
-DeviceFeatures Workbench::method_features(bool train, const DcaeMember& member) {
+DeviceFeatures Workbench::method_features(const Reading& reading) {
   if (opt.method != "dcae" && opt.method != "hybrid")
     fail("--method ", opt.method, " has no DCAE features; use dcae or hybrid");
-  auto ae = train ? train_ae(opt.resume, member) : load_ae(member);
-  DeviceFeatures f = extract(*ae, *device_data);
+  auto ae = load_ae(reading.member, "", reading.size);
+  DeviceFeatures f = extract(*ae, cells_at(reading.size));
   if (opt.method == "dcae") return f;
   ae.reset();
-  auto ae_grad = train ? train_ae(opt.resume, member, "_grad") : load_ae(member, "_grad");
+  auto ae_grad = load_ae(reading.member, "_grad");
   DeviceFeatures g = extract(*ae_grad, ae_input("_grad"));
   DeviceFeatures both = concat_features(*be, f, g);
   times.extract_images_per_s = both.images_per_s;
   return both;
 }
 
-void Workbench::save_features(const DeviceFeatures& f, const DcaeMember& member) {
+void Workbench::save_features(const DeviceFeatures& f, const Reading& reading) {
   // The cells as they are (view 0, the first rows): the other views would multiply the file.
   std::vector<float> host(size_t(f.count) * f.dim);
   be->download(host.data(), f.values.data(), host.size() * sizeof(float));
-  npy::save(path("features" + member.tag + ".npy"), host.data(), {size_t(f.count), size_t(f.dim)});
-  if (member.index > 0) return;
+  npy::save(path("features" + reading.tag + ".npy"), host.data(), {size_t(f.count), size_t(f.dim)});
+  if (!reading.first) return;
   npy::save(path("labels.npy"), data.labels.data(), {data.labels.size()});
   // The name of each label, so the classifier steps can name the classes without the data.
   write_file_atomic(path("classes.json"), nlohmann::json(class_names).dump() + "\n");
@@ -425,10 +474,15 @@ Metrics Workbench::run_method(bool save) {
   }
   ProbabilityMean probs;
   for (const DcaeMember& member : dcae_members()) {
-    DeviceFeatures f = method_features(true, member);
-    if (save) save_features(f, member);
-    Classifier mlp = train_clf(f, device_data->labels, split.train, member);
-    probs.add(predict_probabilities(members_of(mlp), samples_of(f), split.test));
+    train_member(opt.resume, member);
+    ProbabilityMean member_probs;
+    for (const Reading& reading : readings(member)) {
+      DeviceFeatures f = method_features(reading);
+      if (save) save_features(f, reading);
+      Classifier mlp = train_clf(f, device_data->labels, split.train, reading);
+      member_probs.add(predict_probabilities(members_of(mlp), samples_of(f), split.test));
+    }
+    probs.add(member_probs.mean());
   }
   return evaluate(probs, split.test, truth);
 }
@@ -535,13 +589,14 @@ Classifier Workbench::fit_classifier(const std::function<Network()>& make,
 }
 
 Classifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels,
-                                const std::vector<int>& train, const DcaeMember& member) {
+                                const std::vector<int>& train, const Reading& reading) {
   MlpConfig cfg = mlp_config(f.dim, int(class_names.size()));
   scaler = fit_feature_scaler(*be, f, train);
   standardize(f);
-  if (opt.classifier == "linear") return train_linear(f, labels, train, cfg, member);
+  if (opt.classifier == "linear") return train_linear(f, labels, train, cfg, reading);
   return fit_classifier([&] { return build_mlp(cfg); }, cfg.describe(), samples_of(f), labels,
-                        train, member.seed, "mlp" + member.tag, "clf_log" + member.tag + ".csv",
+                        train, reading.member.seed, "mlp" + reading.tag,
+                        "clf_log" + reading.tag + ".csv",
                         [&](int k, int best_epoch) {
                           return classifier_header(cfg, f.views, k, best_epoch);
                         });
@@ -552,7 +607,7 @@ Classifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels
 // standardised feature rows come down once and the solver reads the training rows in place.
 Classifier Workbench::train_linear(const DeviceFeatures& f, const Buffer<int32_t>& labels,
                                    const std::vector<int>& train, const MlpConfig& cfg,
-                                   const DcaeMember& member) {
+                                   const Reading& reading) {
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<float> all = download_features(*be, f);
   std::vector<int32_t> all_labels(labels.size());
@@ -582,12 +637,12 @@ Classifier Workbench::train_linear(const DeviceFeatures& f, const Buffer<int32_t
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   nlohmann::json header = classifier_header(cfg, f.views, 0, 0);
   header["temperature"] = w.temperature;
-  const std::string stem = "mlp" + member.tag;
+  const std::string stem = "mlp" + reading.tag;
   save_trainer(member_file(stem, 0), *clf, header);
   // An earlier MLP ensemble's other members and epoch log would describe another classifier.
   remove_members_from(stem, 1);
   std::error_code ec;
-  fs::remove(path("clf_log" + member.tag + ".csv"), ec);
+  fs::remove(path("clf_log" + reading.tag + ".csv"), ec);
   Classifier members;
   members.push_back(std::move(clf));
   return members;
@@ -624,8 +679,8 @@ Classifier Workbench::train_supervised(const std::vector<int>& train) {
       });
 }
 
-Classifier Workbench::load_clf(int inputs, int classes, const DcaeMember& member) {
-  const std::string stem = "mlp" + member.tag;
+Classifier Workbench::load_clf(int inputs, int classes, const Reading& reading) {
+  const std::string stem = "mlp" + reading.tag;
   Classifier members;
   int count = 1;
   for (int k = 0; k < count; ++k) {
@@ -678,9 +733,9 @@ std::vector<Trainer*> members_of(const Classifier& c) {
   return m;
 }
 
-std::vector<float> Workbench::member_probabilities(DeviceFeatures& f, const DcaeMember& member,
-                                                  const std::vector<int>& rows) {
-  Classifier clf = load_clf(f.dim, 0, member);
+std::vector<float> Workbench::reading_probabilities(DeviceFeatures& f, const Reading& reading,
+                                                   const std::vector<int>& rows) {
+  Classifier clf = load_clf(f.dim, 0, reading);
   standardize(f);
   return predict_probabilities(members_of(clf), samples_of(f), rows);
 }

@@ -4,6 +4,7 @@
 #pragma once
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <optional>
@@ -50,8 +51,19 @@ struct DcaeMember {
   std::string tag;
 };
 
-// Class-probability tables (rows x classes) of the same rows, one per DCAE member, and their
-// mean: the ensemble's.
+// One reading of a member's trained DCAE: its encoder applied to the cells preprocessed at `size`
+// (--stats-sizes; --size when not given). Each reading has its own features and classifier,
+// features<tag>.npy and mlp<tag>.ckpt, whose tag is the member's plus "_px<size>" for a size
+// other than --size (so a run at --size alone keeps the plain names).
+struct Reading {
+  DcaeMember member;
+  int size = 64;
+  std::string tag;
+  bool first = false;  // the run's first reading also writes labels.npy, split.npy, classes.json
+};
+
+// Class-probability tables (rows x classes) of the same rows, and their mean: a member's readings'
+// tables give the member's, the members' give the ensemble's.
 class ProbabilityMean {
  public:
   void add(std::vector<float> p);
@@ -79,13 +91,23 @@ class Workbench {
   // Data: loads (or synthesises) and preprocesses once; split by the data's own split column or a
   // seeded stratified (grouped) split.
   void load_data();
+  // The cells preprocessed with the given options, from the data's source (the files or the
+  // synthetic generator of load_data, the images of `classify`): data is source(--size), and
+  // cells_at() makes the other sizes of --stats-sizes from it.
+  std::function<Dataset(const PreprocessOptions&)> cell_source;
+  PreprocessOptions preprocess_options(int size) const;
   Dataset data;
   SplitIndices split;
   std::unique_ptr<DeviceImages> device_data;
   void upload_data();
+  // The cells at input size `size`: device_data for --size, otherwise made and uploaded on first
+  // use (the same cells in the same order, preprocessed at that size).
+  const DeviceImages& cells_at(int size);
 
   DcaeConfig dcae_config() const;
   std::vector<DcaeMember> dcae_members() const;  // --dcae-ensemble of them
+  std::vector<Reading> readings(const DcaeMember& member) const;  // one per --stats-sizes
+  std::vector<Reading> readings() const;  // of every member, member by member
   MlpConfig mlp_config(int inputs, int classes) const;
 
   // The autoencoders of a member: kind "" learns the images, "_grad" their gradient magnitudes
@@ -101,22 +123,27 @@ class Workbench {
   // --stop-after-steps) after saving a checkpoint.
   std::unique_ptr<Trainer> train_ae(bool resume, const DcaeMember& member,
                                     const std::string& kind = "");
-  std::unique_ptr<Trainer> load_ae(const DcaeMember& member, const std::string& kind = "");
+  // Trains (or, with resume, continues) the member's autoencoders: both for --method hybrid.
+  void train_member(bool resume, const DcaeMember& member);
+  // The member's trained DCAE from its checkpoint, built to read inputs of `size` (0: --size;
+  // the checkpoint must have been trained at --size).
+  std::unique_ptr<Trainer> load_ae(const DcaeMember& member, const std::string& kind = "",
+                                   int size = 0);
   DeviceFeatures extract(Trainer& ae, const DeviceImages& images);
-  // The member's features of the configured method (dcae, or hybrid: both latents side by side),
-  // from its trained autoencoders (train = false: loaded from their checkpoints).
-  DeviceFeatures method_features(bool train, const DcaeMember& member);
-  // features<tag>.npy; the first member also writes labels.npy, split.npy and classes.json.
-  void save_features(const DeviceFeatures& f, const DcaeMember& member);
+  // The reading's features of the configured method (dcae, or hybrid: both latents side by
+  // side), from the member's trained autoencoders.
+  DeviceFeatures method_features(const Reading& reading);
+  // features<tag>.npy; the first reading also writes labels.npy, split.npy and classes.json.
+  void save_features(const DeviceFeatures& f, const Reading& reading);
   // Fits the feature scaler on the training rows and standardises f in place, then trains
   // (--classifier mlp: the MLP ensemble, clf_log<tag>.csv; linear: least squares): mlp<tag>.ckpt
   // (with the scaler) and the MLP ensemble's other members, mlp<tag>_2.ckpt ...
   Classifier train_clf(DeviceFeatures& f, const Buffer<int32_t>& labels,
-                       const std::vector<int>& train, const DcaeMember& member);
-  // Loads the member's classifier (and `scaler`), standardises f in place, and returns the
+                       const std::vector<int>& train, const Reading& reading);
+  // Loads the reading's classifier (and `scaler`), standardises f in place, and returns the
   // classifier's probabilities of `rows`.
-  std::vector<float> member_probabilities(DeviceFeatures& f, const DcaeMember& member,
-                                          const std::vector<int>& rows);
+  std::vector<float> reading_probabilities(DeviceFeatures& f, const Reading& reading,
+                                           const std::vector<int>& rows);
   // The supervised baseline: the same encoder and MLP trained end to end with labels on the
   // images (augmented like the DCAE): supervised.ckpt, clf_log.csv.
   Classifier train_supervised(const std::vector<int>& train);
@@ -124,9 +151,10 @@ class Workbench {
   Metrics run_method(bool save_features);
   FeatureScaler scaler;  // of the classifier trained or loaded
   void standardize(DeviceFeatures& f) { apply_feature_scaler(*be, scaler, f); }
-  // The member's classifier, mlp<tag>.ckpt and its ensemble; also loads `scaler`.
-  Classifier load_clf(int inputs, int classes, const DcaeMember& member);
-  // Scores the mean of the members' class probabilities of `rows` against `truth`: metrics.json
+  // The reading's classifier, mlp<tag>.ckpt and its ensemble; also loads `scaler`.
+  Classifier load_clf(int inputs, int classes, const Reading& reading);
+  // Scores the mean of the members' class probabilities of `rows` (one table per member, in
+  // member order) against `truth`: metrics.json
   // (with the group-level vote when the data has groups, and each DCAE member's own figures when
   // there are several), confusion.png.
   Metrics evaluate(const ProbabilityMean& probs, const std::vector<int>& rows,
@@ -156,7 +184,7 @@ class Workbench {
   // --classifier linear: the class-balanced least-squares classifier (one member).
   Classifier train_linear(const DeviceFeatures& f, const Buffer<int32_t>& labels,
                           const std::vector<int>& train, const MlpConfig& cfg,
-                          const DcaeMember& member);
+                          const Reading& reading);
   // The header of a feature classifier's checkpoint (member 0-based).
   nlohmann::json classifier_header(const MlpConfig& cfg, int views, int member,
                                    int best_epoch) const;
@@ -165,6 +193,7 @@ class Workbench {
   // <stem>.ckpt for the first member, <stem>_2.ckpt ... for the others.
   std::string member_file(const std::string& stem, int member) const;
   size_t latent_end_ = 0;
+  std::map<int, std::unique_ptr<DeviceImages>> sized_data_;  // cells_at() sizes but --size
 };
 
 std::unique_ptr<Backend> open_backend(const Options& opt);

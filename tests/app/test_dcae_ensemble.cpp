@@ -5,11 +5,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,6 +14,7 @@
 
 #include "hep2/io/npy.h"
 #include "hep2/pipeline/checkpoint.h"
+#include "support/expect_mean_predictions.h"
 #include "support/run_folder.h"
 #include "support/run_hep2.h"
 #include "support/split_cells.h"
@@ -28,6 +26,7 @@ namespace {
 using hep2::test::Result;
 using hep2::test::read_json;
 using hep2::test::run_hep2;
+using hep2::test::same_parameters;
 
 std::string temp_dir(const std::string& name) {
   return hep2::test::fresh_temp_dir("hep2_dcae_ens_", name);
@@ -38,35 +37,6 @@ void expect_same_parameters(const std::string& a, const std::string& b) {
   hep2::Checkpoint x = hep2::load_checkpoint(a), y = hep2::load_checkpoint(b);
   ASSERT_EQ(x.values.size(), y.values.size()) << a << " vs " << b;
   EXPECT_EQ(std::memcmp(x.values.data(), y.values.data(), x.values.size()), 0) << a << " vs " << b;
-}
-
-bool same_parameters(const std::string& a, const std::string& b) {
-  hep2::Checkpoint x = hep2::load_checkpoint(a), y = hep2::load_checkpoint(b);
-  return x.values == y.values;
-}
-
-// The p_<class> columns of a predictions CSV, row by row.
-std::vector<std::vector<float>> probabilities(const std::string& csv) {
-  std::ifstream f(csv);
-  std::string line;
-  std::getline(f, line);
-  std::vector<size_t> cols;
-  {
-    std::stringstream h(line);
-    std::string name;
-    for (size_t c = 0; std::getline(h, name, ','); ++c)
-      if (name.rfind("p_", 0) == 0) cols.push_back(c);
-  }
-  std::vector<std::vector<float>> rows;
-  while (std::getline(f, line)) {
-    std::stringstream r(line);
-    std::string cell;
-    std::vector<float> p;
-    for (size_t c = 0; std::getline(r, cell, ','); ++c)
-      if (std::find(cols.begin(), cols.end(), c) != cols.end()) p.push_back(std::stof(cell));
-    rows.push_back(p);
-  }
-  return rows;
 }
 
 // Synthetic cells with their own split (support/split_cells.h).
@@ -119,25 +89,7 @@ TEST_F(DcaeEnsemble, MemberKIsTheRunOfSeedPlusKAndTheEnsembleAveragesThem) {
 
   // classify: the ensemble's probabilities are the mean of the members' (same bits as the sum of
   // the two in member order, halved).
-  for (const std::string& d : {ens, s5, s6}) {
-    Result c = run_hep2("classify --device cpu --out " + d + " --images " + cells_ +
-                        "/manifest.csv --predictions " + d + "/p.csv");
-    ASSERT_EQ(c.code, 0) << c.output;
-  }
-  auto pe = probabilities(ens + "/p.csv"), p5 = probabilities(s5 + "/p.csv"),
-       p6 = probabilities(s6 + "/p.csv");
-  ASSERT_EQ(pe.size(), 120u);
-  ASSERT_EQ(p5.size(), pe.size());
-  ASSERT_EQ(p6.size(), pe.size());
-  int members_differ = 0;
-  for (size_t i = 0; i < pe.size(); ++i) {
-    ASSERT_EQ(pe[i].size(), 5u);
-    for (size_t c = 0; c < pe[i].size(); ++c) {
-      EXPECT_EQ(pe[i][c], (0.f + p5[i][c] + p6[i][c]) / 2.f) << "cell " << i << " class " << c;
-      members_differ += p5[i][c] != p6[i][c];
-    }
-  }
-  EXPECT_GT(members_differ, 0);
+  hep2::test::expect_mean_predictions(ens, s5, s6, cells_ + "/manifest.csv", 120, 5);
 
   // eval (which loads every member back) reproduces the run's figures.
   const nlohmann::json first = read_json(ens + "/metrics.json");
