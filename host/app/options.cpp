@@ -200,7 +200,8 @@ void add_model_options(CLI::App& app, Options& o) {
   app.add_option("--stats-sizes", o.stats_sizes,
                  "Input sizes at which the trained encoder reads each cell for --features stats "
                  "(the DCAE trains at --size): each size has its own features and classifier, "
-                 "and their class probabilities are averaged. Default: --size alone")
+                 "and their class probabilities are averaged. Default: --size alone (list it too "
+                 "to keep that reading)")
       ->delimiter(',');
 }
 
