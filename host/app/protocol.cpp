@@ -131,8 +131,15 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
   std::printf("settings: size %d, decoder %s, AE %d epochs lr %g batch %d%s loss %s",
               opt.size, opt.decoder.c_str(), opt.epochs, opt.lr, opt.batch,
               opt.no_augment ? "" : " augmented", opt.ae_loss.c_str());
-  if (opt.method != "supervised")
+  if (opt.method != "supervised") {
     std::printf(", %d DCAE(s) averaged, features %s", opt.dcae_ensemble, opt.features.c_str());
+    if (!opt.stats_sizes.empty()) {
+      std::printf(" read at");
+      for (size_t i = 0; i < opt.stats_sizes.size(); ++i)
+        std::printf("%s%d", i ? "," : " ", opt.stats_sizes[i]);
+      std::printf(" px");
+    }
+  }
   if (opt.classifier == "linear" && opt.method != "supervised")
     std::printf(", least squares ridge %g%s\n", opt.clf_ridge,
                 opt.clf_balance ? " class-balanced" : "");
