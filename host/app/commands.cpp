@@ -289,18 +289,17 @@ void register_commands(CLI::App& app) {
       std::fprintf(stderr, "note: features.npy holds each cell as it is; the %d-view average of "
                    "`hep2 run` is not repeated here, so the figures can differ slightly\n",
                    wb.opt.views);
-    ProbabilityMean probs;
+    std::vector<ProbabilityMean> probs;
     std::vector<int> test;
     std::vector<int32_t> truth;
     for (const DcaeMember& member : wb.dcae_members()) {
-      ProbabilityMean member_probs;
+      ProbabilityMean& member_probs = probs.emplace_back();
       for (const Reading& r : wb.readings(member)) {
         SavedFeatures s = load_saved_features(wb, r);
         member_probs.add(wb.reading_probabilities(s.features, r, s.test));
         test = s.test;
         truth = labels_of(s.labels, s.test);
       }
-      probs.add(member_probs.mean());
     }
     Metrics m = wb.evaluate(probs, test, truth);
     print_summary(wb, m, std::chrono::duration<double>(Clock::now() - t0).count());
@@ -325,16 +324,15 @@ void register_commands(CLI::App& app) {
         *wb.be, wb.data.shape, wb.data.images, std::vector<int32_t>(wb.data.size(), -1)));
     std::vector<int> rows(wb.data.size());
     for (size_t i = 0; i < rows.size(); ++i) rows[i] = int(i);
-    ProbabilityMean mean;
+    std::vector<ProbabilityMean> members;
     for (const DcaeMember& member : wb.dcae_members()) {
-      ProbabilityMean member_probs;
+      ProbabilityMean& member_probs = members.emplace_back();
       for (const Reading& r : wb.readings(member)) {
         DeviceFeatures f = wb.method_features(r);
         member_probs.add(wb.reading_probabilities(f, r, rows));
       }
-      mean.add(member_probs.mean());
     }
-    std::vector<float> probs = mean.mean();
+    std::vector<float> probs = mean_of_members(members);
     std::vector<int32_t> pred = argmax_rows(probs, int(wb.class_names.size()));
     std::string file = predictions.empty() ? wb.path("predictions.csv") : predictions;
     bool as_json = file.size() > 5 && file.substr(file.size() - 5) == ".json";

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "hep2/core/error.h"
 #include "hep2/io/atomic_file.h"
@@ -60,6 +61,7 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
   wb.upload_data();
 
   Summary acc, mca, gacc, gmca, member_mca;
+  std::map<int, Summary> reading_mca;  // by reading size: every member of every run
   nlohmann::json runs = nlohmann::json::array();
   for (uint64_t seed : seeds) {
     wb.opt.seed = seed;
@@ -91,6 +93,14 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
         }
         r["member_mca"] = each;
       }
+      if (!wb.reading_metrics.empty()) {
+        nlohmann::json each = nlohmann::json::array();
+        for (const Workbench::ReadingMetrics& rm : wb.reading_metrics) {
+          each.push_back({{"member", rm.member}, {"size", rm.size}, {"mca", rm.metrics.mca}});
+          reading_mca[rm.size].v.push_back(rm.metrics.mca);
+        }
+        r["reading_mca"] = each;
+      }
       if (wb.group_metrics) {
         gacc.v.push_back(wb.group_metrics->accuracy);
         gmca.v.push_back(wb.group_metrics->mca);
@@ -116,6 +126,15 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
                       {"seconds", seconds},
                       {"backend", wb.be->name()}};
   if (!member_mca.v.empty()) j["member_mca"] = pm(member_mca);
+  if (!reading_mca.empty()) {
+    nlohmann::json by_size = nlohmann::json::array();
+    for (const auto& [size, s] : reading_mca) {
+      nlohmann::json one = pm(s);
+      one["size"] = size;
+      by_size.push_back(one);
+    }
+    j["reading_mca"] = by_size;
+  }
   if (!gacc.v.empty()) {
     j["group_accuracy"] = pm(gacc);
     j["group_mca"] = pm(gmca);
@@ -156,6 +175,10 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
   if (!member_mca.v.empty())
     std::printf("%-22s %10.2f %10.2f   (each of the %zu DCAEs alone)\n", "cell MCA, one DCAE",
                 100 * member_mca.mean(), 100 * member_mca.std(), member_mca.v.size());
+  for (const auto& [size, s] : reading_mca)
+    std::printf("%-22s %10.2f %10.2f   (each DCAE read at %d px alone)\n",
+                ("cell MCA, " + std::to_string(size) + " px").c_str(), 100 * s.mean(),
+                100 * s.std(), size);
   if (!gacc.v.empty()) {
     std::printf("%-22s %10.2f %10.2f\n", "specimen accuracy", 100 * gacc.mean(), 100 * gacc.std());
     std::printf("%-22s %10.2f %10.2f\n", "specimen MCA", 100 * gmca.mean(), 100 * gmca.std());

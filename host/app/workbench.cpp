@@ -115,6 +115,12 @@ std::vector<float> ProbabilityMean::mean() const {
   return m;
 }
 
+std::vector<float> mean_of_members(const std::vector<ProbabilityMean>& members) {
+  ProbabilityMean ensemble;
+  for (const ProbabilityMean& m : members) ensemble.add(m.mean());
+  return ensemble.mean();
+}
+
 MlpConfig Workbench::mlp_config(int inputs, int classes) const {
   MlpConfig c;
   c.inputs = inputs;
@@ -467,22 +473,21 @@ Metrics Workbench::run_method(bool save) {
   times.train_clf_seconds = 0;  // this run's classifiers, all DCAE members' together
   if (opt.method == "supervised") {
     Classifier clf = train_supervised(split.train);
-    ProbabilityMean probs;
-    probs.add(predict_probabilities(members_of(clf), samples_of(*device_data, false, opt.views),
-                                    split.test));
+    std::vector<ProbabilityMean> probs(1);
+    probs[0].add(predict_probabilities(members_of(clf), samples_of(*device_data, false, opt.views),
+                                       split.test));
     return evaluate(probs, split.test, truth);
   }
-  ProbabilityMean probs;
+  std::vector<ProbabilityMean> probs;
   for (const DcaeMember& member : dcae_members()) {
     train_member(opt.resume, member);
-    ProbabilityMean member_probs;
+    ProbabilityMean& member_probs = probs.emplace_back();
     for (const Reading& reading : readings(member)) {
       DeviceFeatures f = method_features(reading);
       if (save) save_features(f, reading);
       Classifier mlp = train_clf(f, device_data->labels, split.train, reading);
       member_probs.add(predict_probabilities(members_of(mlp), samples_of(f), split.test));
     }
-    probs.add(member_probs.mean());
   }
   return evaluate(probs, split.test, truth);
 }
@@ -740,11 +745,12 @@ std::vector<float> Workbench::reading_probabilities(DeviceFeatures& f, const Rea
   return predict_probabilities(members_of(clf), samples_of(f), rows);
 }
 
-Metrics Workbench::evaluate(const ProbabilityMean& ensemble, const std::vector<int>& rows,
-                            const std::vector<int32_t>& truth) {
-  const std::vector<float> probs = ensemble.mean();
-  std::vector<int32_t> pred = argmax_rows(probs, int(class_names.size()));
-  Metrics m = compute_metrics(truth, pred, int(class_names.size()));
+Metrics Workbench::evaluate(const std::vector<ProbabilityMean>& ensemble,
+                            const std::vector<int>& rows, const std::vector<int32_t>& truth) {
+  const int classes = int(class_names.size());
+  const std::vector<float> probs = mean_of_members(ensemble);
+  std::vector<int32_t> pred = argmax_rows(probs, classes);
+  Metrics m = compute_metrics(truth, pred, classes);
   nlohmann::json j = metrics_json(m, class_names);
   group_metrics.reset();
   std::vector<std::string> groups;
@@ -752,27 +758,42 @@ Metrics Workbench::evaluate(const ProbabilityMean& ensemble, const std::vector<i
     if (size_t(r) < data.groups.size() && !data.groups[r].empty()) groups.push_back(data.groups[r]);
   if (groups.size() == rows.size() && !rows.empty()) {
     // The pattern of a specimen (image) is the majority of its cells' predictions.
-    GroupVote v = vote_by_group(groups, truth, pred, probs, int(class_names.size()));
-    group_metrics = compute_metrics(v.truth, v.predicted, int(class_names.size()));
+    GroupVote v = vote_by_group(groups, truth, pred, probs, classes);
+    group_metrics = compute_metrics(v.truth, v.predicted, classes);
     j["groups"] = metrics_json(*group_metrics, class_names);
   }
   j["method"] = opt.method;
   if (opt.method != "supervised") j["dcae_ensemble"] = opt.dcae_ensemble;
   member_metrics.clear();
-  if (ensemble.tables().size() > 1) {
-    // What each DCAE alone scores, beside the ensemble: the gain is then visible in every run.
-    nlohmann::json members = nlohmann::json::array();
+  reading_metrics.clear();
+  if (opt.method != "supervised") {
+    // What each DCAE alone, and each of its readings alone, scores beside the ensemble: the gain
+    // of averaging is then visible in every run.
     const std::vector<DcaeMember> dm = dcae_members();
-    HEP2_CHECK(ensemble.tables().size() == dm.size(), ensemble.tables().size(),
-               " probability tables for ", dm.size(), " DCAE members");
+    HEP2_CHECK(ensemble.size() == dm.size(), ensemble.size(), " probability sets for ", dm.size(),
+               " DCAE members");
+    nlohmann::json members = nlohmann::json::array(), each_reading = nlohmann::json::array();
     for (size_t k = 0; k < dm.size(); ++k) {
-      const std::vector<int32_t> p = argmax_rows(ensemble.tables()[k], int(class_names.size()));
-      member_metrics.push_back({dm[k].seed, compute_metrics(truth, p, int(class_names.size()))});
-      const Metrics& mk = member_metrics.back().metrics;
-      members.push_back({{"member", k + 1}, {"seed", dm[k].seed}, {"accuracy", mk.accuracy},
-                         {"mca", mk.mca}});
+      const std::vector<Reading> rd = readings(dm[k]);
+      const std::vector<std::vector<float>>& tables = ensemble[k].tables();
+      HEP2_CHECK(tables.size() == rd.size(), tables.size(), " probability tables for ", rd.size(),
+                 " readings of DCAE member ", k + 1);
+      if (dm.size() > 1) {
+        Metrics mk = compute_metrics(truth, argmax_rows(ensemble[k].mean(), classes), classes);
+        members.push_back({{"member", k + 1}, {"seed", dm[k].seed}, {"accuracy", mk.accuracy},
+                           {"mca", mk.mca}});
+        member_metrics.push_back({dm[k].seed, std::move(mk)});
+      }
+      if (rd.size() > 1)
+        for (size_t r = 0; r < rd.size(); ++r) {
+          Metrics mr = compute_metrics(truth, argmax_rows(tables[r], classes), classes);
+          each_reading.push_back({{"member", k + 1}, {"seed", dm[k].seed}, {"size", rd[r].size},
+                                  {"accuracy", mr.accuracy}, {"mca", mr.mca}});
+          reading_metrics.push_back({int(k + 1), dm[k].seed, rd[r].size, std::move(mr)});
+        }
     }
-    j["members"] = members;
+    if (!members.empty()) j["members"] = members;
+    if (!each_reading.empty()) j["readings"] = each_reading;
   }
   j["images_per_s"] = {{"train_ae", times.train_ae_images_per_s},
                        {"extract", times.extract_images_per_s}};

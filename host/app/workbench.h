@@ -74,6 +74,10 @@ class ProbabilityMean {
   std::vector<std::vector<float>> tables_;
 };
 
+// The ensemble's prediction: the mean of the members' means (each member weighs the same,
+// whatever its number of readings).
+std::vector<float> mean_of_members(const std::vector<ProbabilityMean>& members);
+
 class Workbench {
  public:
   Workbench(Options opt, std::string run_dir);
@@ -153,11 +157,12 @@ class Workbench {
   void standardize(DeviceFeatures& f) { apply_feature_scaler(*be, scaler, f); }
   // The reading's classifier, mlp<tag>.ckpt and its ensemble; also loads `scaler`.
   Classifier load_clf(int inputs, int classes, const Reading& reading);
-  // Scores the mean of the members' class probabilities of `rows` (one table per member, in
-  // member order) against `truth`: metrics.json
-  // (with the group-level vote when the data has groups, and each DCAE member's own figures when
-  // there are several), confusion.png.
-  Metrics evaluate(const ProbabilityMean& probs, const std::vector<int>& rows,
+  // Scores the ensemble's class probabilities of `rows` against `truth`: `members` holds one
+  // ProbabilityMean per DCAE member (in member order), each with one table per reading (in
+  // reading order); the prediction is the mean of the members' means. Writes metrics.json (with
+  // the group-level vote when the data has groups, each DCAE member's own figures when there are
+  // several, and each reading's when a member has several) and confusion.png.
+  Metrics evaluate(const std::vector<ProbabilityMean>& members, const std::vector<int>& rows,
                    const std::vector<int32_t>& truth);
   std::optional<Metrics> group_metrics;  // of the last evaluate(), when groups are known
   // Each DCAE member's own figures in the last evaluate(), when there are several.
@@ -166,6 +171,14 @@ class Workbench {
     Metrics metrics;
   };
   std::vector<MemberMetrics> member_metrics;
+  // Each reading's own figures in the last evaluate(), when a member has several readings.
+  struct ReadingMetrics {
+    int member = 1;  // 1-based, as in metrics.json
+    uint64_t seed = 0;
+    int size = 0;
+    Metrics metrics;
+  };
+  std::vector<ReadingMetrics> reading_metrics;
   void write_reconstructions(Trainer& ae, const std::string& tag, const std::string& kind);
   std::vector<std::string> class_names;
 

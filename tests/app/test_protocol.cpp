@@ -68,7 +68,7 @@ TEST(Protocol, OwnSplitRunsTheEnsembleOncePerSeed) {
   const std::string manifest = hep2::test::write_split_cells(cells, 80, 16);
   ASSERT_FALSE(manifest.empty());
   Result r = run_hep2("cv " + kSmallModel + " --data " + manifest +
-                      " --folds 0 --dcae-ensemble 2 --seeds 1,3 --out " + dir);
+                      " --folds 0 --dcae-ensemble 2 --stats-sizes 16,8 --seeds 1,3 --out " + dir);
   ASSERT_EQ(r.code, 0) << r.output;
   const nlohmann::json p = read_json(dir + "/protocol.json");
   ASSERT_EQ(p.at("runs").size(), 2u);
@@ -81,6 +81,20 @@ TEST(Protocol, OwnSplitRunsTheEnsembleOncePerSeed) {
   for (const auto& run : p.at("runs")) EXPECT_EQ(run.at("member_mca").size(), 2u);
   EXPECT_EQ(p.at("member_mca").at("n"), 4);
   EXPECT_NE(r.output.find("cell MCA, one DCAE"), std::string::npos) << r.output;
+  // Each reading's own figures: two DCAEs x two sizes per run, summarised by size over the runs.
+  double sum8 = 0;
+  for (const auto& run : p.at("runs")) {
+    ASSERT_EQ(run.at("reading_mca").size(), 4u);
+    for (const auto& reading : run.at("reading_mca"))
+      if (reading.at("size") == 8) sum8 += reading.at("mca").get<double>();
+  }
+  const nlohmann::json by_size = p.at("reading_mca");
+  ASSERT_EQ(by_size.size(), 2u);
+  EXPECT_EQ(by_size[0].at("size"), 8);  // ascending sizes
+  EXPECT_EQ(by_size[0].at("n"), 4);
+  EXPECT_NEAR(by_size[0].at("mean").get<double>(), sum8 / 4, 1e-12);
+  EXPECT_EQ(by_size[1].at("size"), 16);
+  EXPECT_NE(r.output.find("cell MCA, 8 px"), std::string::npos) << r.output;
   fs::remove_all(dir);
   fs::remove_all(cells);
 }

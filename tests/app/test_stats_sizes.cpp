@@ -67,6 +67,17 @@ TEST_F(StatsSizes, TwoSizesAreTheOneSizeRunsAveraged) {
   EXPECT_TRUE(fs::exists(at12 + "/labels.npy"));
   EXPECT_EQ(read_json(both + "/config.json").at("stats_sizes"), nlohmann::json({16, 12}));
 
+  // metrics.json: each reading alone scores what the run at that size alone scores.
+  const nlohmann::json readings = read_json(both + "/metrics.json").at("readings");
+  ASSERT_EQ(readings.size(), 2u);
+  EXPECT_EQ(readings[0].at("size"), 16);
+  EXPECT_EQ(readings[1].at("size"), 12);
+  EXPECT_EQ(readings[0].at("mca"), read_json(at16 + "/metrics.json").at("mca"));
+  EXPECT_EQ(readings[1].at("mca"), read_json(at12 + "/metrics.json").at("mca"));
+  EXPECT_EQ(readings[1].at("accuracy"), read_json(at12 + "/metrics.json").at("accuracy"));
+  EXPECT_FALSE(read_json(both + "/metrics.json").contains("members"));  // one DCAE
+  EXPECT_FALSE(read_json(at12 + "/metrics.json").contains("readings"));  // one reading
+
   // classify: the mean of the two readings' probabilities, in reading order.
   hep2::test::expect_mean_predictions(both, at16, at12, cells_ + "/manifest.csv", 120, 5);
 
@@ -98,6 +109,12 @@ TEST_F(StatsSizes, StepByStepWritesAndReadsEveryReadingOfEveryMember) {
   // Each DCAE alone means that DCAE with all its readings.
   EXPECT_EQ(read_json(dir + "/metrics.json").at("members"),
             read_json(whole + "/metrics.json").at("members"));
+  const nlohmann::json readings = read_json(dir + "/metrics.json").at("readings");
+  EXPECT_EQ(readings, read_json(whole + "/metrics.json").at("readings"));
+  ASSERT_EQ(readings.size(), 4u);  // member by member, reading by reading
+  EXPECT_EQ(readings[2].at("member"), 2);
+  EXPECT_EQ(readings[2].at("size"), 16);
+  EXPECT_EQ(readings[3].at("size"), 8);
 }
 
 TEST_F(StatsSizes, RefusesSizesTheEncoderCannotRead) {
