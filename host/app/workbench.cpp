@@ -745,6 +745,23 @@ std::vector<float> Workbench::reading_probabilities(DeviceFeatures& f, const Rea
   return predict_probabilities(members_of(clf), samples_of(f), rows);
 }
 
+void Workbench::save_test_probabilities(const std::vector<ProbabilityMean>& ensemble,
+                                        const std::vector<int>& rows,
+                                        const std::vector<int32_t>& truth) const {
+  const size_t readings_per_member = ensemble.at(0).tables().size();
+  std::vector<float> all;
+  for (const ProbabilityMean& member : ensemble) {
+    HEP2_CHECK(member.tables().size() == readings_per_member, "DCAE members with ",
+               member.tables().size(), " and ", readings_per_member, " readings");
+    for (const std::vector<float>& t : member.tables()) all.insert(all.end(), t.begin(), t.end());
+  }
+  npy::save(path("test_probabilities.npy"), all.data(),
+            {ensemble.size(), readings_per_member, rows.size(), class_names.size()});
+  npy::save(path("test_labels.npy"), truth.data(), {truth.size()});
+  const std::vector<int32_t> r(rows.begin(), rows.end());
+  npy::save(path("test_rows.npy"), r.data(), {r.size()});
+}
+
 Metrics Workbench::evaluate(const std::vector<ProbabilityMean>& ensemble,
                             const std::vector<int>& rows, const std::vector<int32_t>& truth) {
   const int classes = int(class_names.size());
@@ -795,6 +812,7 @@ Metrics Workbench::evaluate(const std::vector<ProbabilityMean>& ensemble,
     if (!members.empty()) j["members"] = members;
     if (!each_reading.empty()) j["readings"] = each_reading;
   }
+  save_test_probabilities(ensemble, rows, truth);
   j["images_per_s"] = {{"train_ae", times.train_ae_images_per_s},
                        {"extract", times.extract_images_per_s}};
   j["train_clf_seconds"] = times.train_clf_seconds;

@@ -164,6 +164,14 @@ class Workbench {
   // several, and each reading's when a member has several) and confusion.png.
   Metrics evaluate(const std::vector<ProbabilityMean>& members, const std::vector<int>& rows,
                    const std::vector<int32_t>& truth);
+  // The class probabilities evaluate() scored, for analyses outside hep2 (other ensembles,
+  // calibration, ROC curves): test_probabilities.npy, float32 [DCAE members, readings, rows,
+  // classes] in metrics.json's member and reading order (one member and one reading for the
+  // supervised baseline); test_labels.npy, the true classes; test_rows.npy, each row's index in
+  // the data's cell order (the order of labels.npy and features.npy).
+  void save_test_probabilities(const std::vector<ProbabilityMean>& members,
+                               const std::vector<int>& rows,
+                               const std::vector<int32_t>& truth) const;
   std::optional<Metrics> group_metrics;  // of the last evaluate(), when groups are known
   // Each DCAE member's own figures in the last evaluate(), when there are several.
   struct MemberMetrics {

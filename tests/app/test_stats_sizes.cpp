@@ -4,6 +4,7 @@
 // same DCAE, and every step (run, extract, train-clf, eval, classify) handles the readings' files.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -115,6 +116,30 @@ TEST_F(StatsSizes, StepByStepWritesAndReadsEveryReadingOfEveryMember) {
   EXPECT_EQ(readings[2].at("member"), 2);
   EXPECT_EQ(readings[2].at("size"), 16);
   EXPECT_EQ(readings[3].at("size"), 8);
+
+  // test_probabilities.npy: what was scored, [members, readings, rows, classes]; its mean over
+  // members and readings, argmax, gives the accuracy metrics.json reports.
+  const hep2::npy::Array pa = hep2::npy::load(dir + "/test_probabilities.npy");
+  const std::vector<int32_t> truth = hep2::npy::load(dir + "/test_labels.npy").to_i32();
+  const std::vector<int32_t> rows = hep2::npy::load(dir + "/test_rows.npy").to_i32();
+  const std::vector<int32_t> labels = hep2::npy::load(dir + "/labels.npy").to_i32();
+  ASSERT_EQ(pa.shape.size(), 4u);
+  const size_t n = truth.size(), k = pa.shape[3];
+  EXPECT_EQ(pa.shape[0], 2u);
+  EXPECT_EQ(pa.shape[1], 2u);
+  ASSERT_EQ(pa.shape[2], n);
+  ASSERT_EQ(rows.size(), n);
+  const std::vector<float> p = pa.to_f32();
+  int correct = 0;
+  for (size_t i = 0; i < n; ++i) {
+    EXPECT_EQ(labels.at(size_t(rows[i])), truth[i]) << i;
+    std::vector<double> mean(k, 0.0);
+    for (size_t t = 0; t < 4; ++t)  // member x reading
+      for (size_t j = 0; j < k; ++j) mean[j] += p[(t * n + i) * k + j];
+    correct += int(std::max_element(mean.begin(), mean.end()) - mean.begin()) == truth[i];
+  }
+  EXPECT_DOUBLE_EQ(double(correct) / double(n),
+                   read_json(dir + "/metrics.json").at("accuracy").get<double>());
 }
 
 TEST_F(StatsSizes, RefusesSizesTheEncoderCannotRead) {
