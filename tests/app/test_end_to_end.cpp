@@ -156,14 +156,14 @@ TEST(EndToEndPreset, RealDataPresetRunsAndIsRecorded) {
   EXPECT_EQ(cfg.at("classifier"), "linear");
   EXPECT_EQ(cfg.at("clf_balance"), true);
   EXPECT_EQ(cfg.at("ae_loss"), "bce");
-  EXPECT_EQ(cfg.at("dcae_ensemble"), 3);
+  EXPECT_EQ(cfg.at("dcae_ensemble"), 6);
   EXPECT_EQ(cfg.at("stats_sizes"), nlohmann::json({64, 56, 48, 40}));
-  EXPECT_TRUE(fs::exists(dir + "/dcae_m3.ckpt"));
+  EXPECT_TRUE(fs::exists(dir + "/dcae_m6.ckpt"));
   // The DCAE trains at --size 16 here, so it is read at the preset's sizes only, each with its
   // own classifier.
   EXPECT_TRUE(fs::exists(dir + "/mlp_px64.ckpt"));
-  EXPECT_TRUE(fs::exists(dir + "/mlp_m3_px40.ckpt"));
-  EXPECT_FALSE(fs::exists(dir + "/mlp_m3.ckpt"));
+  EXPECT_TRUE(fs::exists(dir + "/mlp_m6_px40.ckpt"));
+  EXPECT_FALSE(fs::exists(dir + "/mlp_m6.ckpt"));
   EXPECT_FALSE(fs::exists(dir + "/mlp_2.ckpt"));
   fs::remove_all(dir);
 }
