@@ -4,7 +4,8 @@
 # With the data's own split (a split column, or ICPR2012's training/test) it trains on train and
 # reports on test, over 3 seeds (1, 7, 13); otherwise it runs 5-fold cross-validation, stratified and grouped
 # by specimen/image when the data says which cell comes from which. The settings are hep2's
-# preset for real cells (docs/accuracy.md); extra options override them, e.g. --features latent.
+# preset for real cells (--preset real: tools/presets/real.json, docs/accuracy.md); extra options
+# override them, e.g. --features latent.
 set -euo pipefail
 if [[ $# -lt 1 || $1 == -h || $1 == --help ]]; then
   sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
@@ -33,5 +34,5 @@ seeds=1,7,13
 [[ $folds -gt 0 ]] && seeds=1
 
 out=runs/accuracy-$(date +%Y%m%d-%H%M%S)
-exec build/hep2 cv --data "$data_abs" --folds "$folds" --seeds "$seeds" --out "$out" \
-  $(cat tools/preset-real.txt) "$@"
+exec build/hep2 cv --preset real --data "$data_abs" --folds "$folds" --seeds "$seeds" \
+  --out "$out" "$@"

@@ -8,7 +8,9 @@
 #include <filesystem>
 
 #include "bench.h"
+#include "presets.h"
 #include "protocol.h"
+#include "settings.h"
 #include "hep2/core/error.h"
 #include "hep2/io/atomic_file.h"
 #include "hep2/io/npy.h"
@@ -39,9 +41,11 @@ Options options_of_run(const std::string& dir, const Options& cli) {
     fail(file, " does not exist: --out must name a run folder made by `hep2 train-ae` or `hep2 run`");
   Options o = cli;
   try {
-    o.merge_json(nlohmann::json::parse(read_file(file)));
+    merge_json(o, nlohmann::json::parse(read_file(file)), JsonSource::RunFolder);
   } catch (const nlohmann::json::exception& e) {
     fail(file, ": unreadable settings (", e.what(), "); rerun `hep2 train-ae`");
+  } catch (const Error& e) {
+    fail(file, ": ", e.what(), "; rerun `hep2 train-ae`");
   }
   return o;
 }
@@ -58,14 +62,15 @@ Options settings_for(const Options& cli, const std::string& dir) {
 }
 
 
-void print_summary(Workbench& wb, const Metrics& m, double seconds) {
-  std::printf("\n%s", metrics_table(m, wb.class_names).c_str());
+void print_summary(const Workbench& wb, const Evaluation& e, double seconds) {
+  const Metrics& m = e.cells;
+  std::printf("\n%s", metrics_table(m, wb.class_names()).c_str());
   std::printf("\nhep2 %s on %s: accuracy %.2f%%, mean class accuracy %.2f%% on %zu test cells\n",
-              wb.opt.data.empty() ? "(synthetic cells)" : wb.opt.data.c_str(), wb.be->name().c_str(),
-              100 * m.accuracy, 100 * m.mca, m.count);
-  if (!wb.member_metrics.empty()) {
+              wb.opt.data.empty() ? "(synthetic cells)" : wb.opt.data.c_str(),
+              wb.backend().name().c_str(), 100 * m.accuracy, 100 * m.mca, m.count);
+  if (!e.members.empty()) {
     std::printf("each DCAE alone, mean class accuracy:");
-    for (const Workbench::MemberMetrics& mm : wb.member_metrics)
+    for (const MemberFigures& mm : e.members)
       std::printf(" %.2f%% (seed %llu)", 100 * mm.metrics.mca, (unsigned long long)mm.seed);
     std::printf("\n");
   }
@@ -103,36 +108,43 @@ SavedFeatures load_saved_features(Workbench& wb, const Reading& reading) {
   std::vector<float> values = fa.to_f32();
   s.features.count = int(fa.shape[0]);
   s.features.dim = int(fa.shape[1]);
-  s.features.values = Buffer<float>(*wb.be, values.size());
-  wb.be->upload(s.features.values.data(), values.data(), values.size() * sizeof(float));
+  s.features.values = Buffer<float>(wb.backend(), values.size());
+  wb.backend().upload(s.features.values.data(), values.data(), values.size() * sizeof(float));
   int classes = 0;
   for (int32_t l : s.labels) classes = std::max(classes, l + 1);
-  if (wb.class_names.empty() && fs::exists(wb.path("classes.json"))) {
+  if (wb.class_names().empty() && fs::exists(wb.path("classes.json"))) {
+    std::vector<std::string> names;
     try {
-      wb.class_names =
+      names =
           nlohmann::json::parse(read_file(wb.path("classes.json"))).get<std::vector<std::string>>();
     } catch (const nlohmann::json::exception& e) {
       fail(wb.path("classes.json"), ": not a list of class names (", e.what(),
            "); rerun `hep2 extract --out ", wb.run_dir, "`");
     }
-    if (int(wb.class_names.size()) < classes)
-      fail(wb.path("classes.json"), " names ", wb.class_names.size(), " classes but labels.npy has ",
+    if (int(names.size()) < classes)
+      fail(wb.path("classes.json"), " names ", names.size(), " classes but labels.npy has ",
            classes, "; rerun `hep2 extract --out ", wb.run_dir, "`");
+    wb.set_class_names(std::move(names));
   }
   if (fs::exists(wb.path("groups.json"))) {
+    std::vector<std::string> groups;
     try {
-      wb.data.groups =
+      groups =
           nlohmann::json::parse(read_file(wb.path("groups.json"))).get<std::vector<std::string>>();
     } catch (const nlohmann::json::exception& e) {
       fail(wb.path("groups.json"), ": not a list of specimen names (", e.what(),
            "); rerun `hep2 extract --out ", wb.run_dir, "`");
     }
-    if (wb.data.groups.size() != s.labels.size())
-      fail(wb.path("groups.json"), " names ", wb.data.groups.size(), " cells but labels.npy has ",
+    if (groups.size() != s.labels.size())
+      fail(wb.path("groups.json"), " names ", groups.size(), " cells but labels.npy has ",
            s.labels.size(), "; rerun `hep2 extract --out ", wb.run_dir, "`");
+    wb.set_groups(std::move(groups));
   }
-  if (wb.class_names.empty())  // a folder from before classes.json
-    for (int c = 0; c < classes; ++c) wb.class_names.push_back("class" + std::to_string(c));
+  if (wb.class_names().empty()) {  // a folder from before classes.json
+    std::vector<std::string> names;
+    for (int c = 0; c < classes; ++c) names.push_back("class" + std::to_string(c));
+    wb.set_class_names(std::move(names));
+  }
   return s;
 }
 
@@ -158,84 +170,107 @@ std::vector<int32_t> labels_of(const std::vector<int32_t>& labels, const std::ve
   return t;
 }
 
-}  // namespace
+// What CLI11 binds the flags to: storage that outlives parsing, shared by the subcommands (only
+// one of them runs).
+struct Args {
+  Options opt;
+  std::string out, preset, config, images, predictions;
+  int count = 1000, folds = 5;
+  std::vector<uint64_t> seeds = {1};
+  bool json = false;
+  BenchOptions bench;
+};
 
-void register_commands(CLI::App& app) {
-  static Options opt;  // CLI11 binds flags to storage that outlives parsing
-  static std::string out, images, predictions;
-  static int count = 0;
-  static bool json = false;
-  static BenchOptions bench;
+// The flags of a command that starts a run: --preset and --config, then the settings of
+// `sections`, then --out.
+void add_run_settings(CLI::App& cmd, Args& a, unsigned sections, const char* out_help) {
+  cmd.add_option("--preset", a.preset,
+                 "Start from a preset: a name (" + shipped_preset_names() +
+                     "; tools/presets/) or a JSON file of settings; --config and flags override it")
+      ->group("Settings files");
+  cmd.add_option("--config", a.config,
+                 "Start from a JSON file of settings (e.g. a run folder's config.json; its "
+                 "keys are the flags' names with underscores); flags given override it")
+      ->group("Settings files");
+  add_settings(cmd, a.opt, sections);
+  cmd.add_option("--out", a.out, out_help)->group("Device and run");
+}
 
-  // ---- run ----
-  CLI::App* run = app.add_subcommand(
+void add_resume_flags(CLI::App& cmd, Options& o) {
+  cmd.add_flag("--resume", o.resume,
+               "Continue an interrupted run from the checkpoint in its --out folder")
+      ->group("Device and run");
+  cmd.add_option("--stop-after-steps", o.stop_after_steps,
+                 "Save a checkpoint and stop after this many training steps (time-boxing; "
+                 "continue with --resume)")
+      ->group("Device and run");
+}
+
+// The settings of a command that starts a run, from the defaults, --preset, --config and flags.
+Options starting_settings(const CLI::App& cmd, const Args& a, unsigned sections) {
+  return layered_settings(cmd, a.opt, a.preset, a.config, sections);
+}
+
+std::string run_dir_of(const Args& a) { return a.out.empty() ? default_run_dir() : a.out; }
+
+void add_run_command(CLI::App& app, Args& a) {
+  CLI::App* cmd = app.add_subcommand(
       "run", "The whole method: train the DCAE, extract features, train the classifier, evaluate");
-  add_data_options(*run, opt);
-  add_model_options(*run, opt);
-  add_ae_options(*run, opt);
-  add_clf_options(*run, opt);
-  add_view_options(*run, opt);
-  add_system_options(*run, opt);
-  run->add_option("--out", out, "Run folder (default runs/<date-time>)");
-  add_resume_options(*run, opt);
-  run->callback([] {
+  add_run_settings(*cmd, a, kAllSections, "Run folder (default runs/<date-time>)");
+  add_resume_flags(*cmd, a.opt);
+  cmd->callback([cmd, &a] {
     auto t0 = Clock::now();
-    Workbench wb(settings_for(opt, out), out.empty() ? default_run_dir() : out);
+    Workbench wb(settings_for(starting_settings(*cmd, a, kAllSections), a.out), run_dir_of(a));
     wb.load_data();
     wb.save_config();
-    wb.upload_data();
-    Metrics m = wb.run_method(true);
-    print_summary(wb, m, std::chrono::duration<double>(Clock::now() - t0).count());
+    Evaluation e = wb.run_method(true);
+    print_summary(wb, e, std::chrono::duration<double>(Clock::now() - t0).count());
   });
+}
 
-  // ---- cv ----
-  static int folds = 5;
-  static std::vector<uint64_t> seeds = {1};
-  CLI::App* cvc = app.add_subcommand(
+void add_cv_command(CLI::App& app, Args& a) {
+  CLI::App* cmd = app.add_subcommand(
       "cv", "The evaluation protocol: stratified k-fold cross-validation (grouped by specimen/image "
             "when the data has groups), or the data's own train/test split with --folds 0, "
             "repeated over seeds; mean +- std of accuracy and MCA");
-  add_data_options(*cvc, opt);
-  add_model_options(*cvc, opt);
-  add_ae_options(*cvc, opt);
-  add_clf_options(*cvc, opt);
-  add_view_options(*cvc, opt);
-  add_system_options(*cvc, opt);
-  cvc->add_option("--folds", folds, "Folds (0: the data's own split)")->capture_default_str();
-  cvc->add_option("--seeds", seeds,
+  add_run_settings(*cmd, a, kAllSections, "Protocol folder (default runs/<date-time>)");
+  cmd->add_option("--folds", a.folds, "Folds (0: the data's own split)")
+      ->capture_default_str()
+      ->group("Evaluation");
+  cmd->add_option("--seeds", a.seeds,
                   "Seeds to repeat the protocol with (with --dcae-ensemble N: at least N apart, "
-                  "as seed s trains the DCAEs of seeds s..s+N-1)")->delimiter(',');
-  cvc->add_option("--out", out, "Protocol folder (default runs/<date-time>)");
-  cvc->callback([] { run_protocol(opt, folds, seeds, out.empty() ? default_run_dir() : out); });
+                  "as seed s trains the DCAEs of seeds s..s+N-1)")
+      ->delimiter(',')
+      ->group("Evaluation");
+  cmd->callback([cmd, &a] {
+    run_protocol(starting_settings(*cmd, a, kAllSections), a.folds, a.seeds, run_dir_of(a));
+  });
+}
 
-  // ---- train-ae ----
-  CLI::App* tae = app.add_subcommand("train-ae", "Train the DCAE on the training cells");
-  add_data_options(*tae, opt);
-  add_model_options(*tae, opt);
-  add_ae_options(*tae, opt);
-  add_system_options(*tae, opt);
-  tae->add_option("--out", out, "Run folder (default runs/<date-time>)");
-  add_resume_options(*tae, opt);
-  tae->callback([] {
-    Workbench wb(settings_for(opt, out), out.empty() ? default_run_dir() : out);
+void add_train_ae_command(CLI::App& app, Args& a) {
+  CLI::App* cmd = app.add_subcommand("train-ae", "Train the DCAE on the training cells");
+  constexpr unsigned sections = kData | kModel | kAe | kSystem;
+  add_run_settings(*cmd, a, sections, "Run folder (default runs/<date-time>)");
+  add_resume_flags(*cmd, a.opt);
+  cmd->callback([cmd, &a] {
+    Workbench wb(settings_for(starting_settings(*cmd, a, sections), a.out), run_dir_of(a));
     wb.command = "train-ae";
     wb.load_data();
     wb.save_config();
-    wb.upload_data();
-    for (const DcaeMember& m : wb.dcae_members()) wb.train_member(opt.resume, m);
+    for (const DcaeMember& m : wb.dcae_members()) wb.train_member(wb.opt.resume, m);
     std::printf("DCAE trained at %.0f images/s; checkpoint %s\n", wb.times.train_ae_images_per_s,
                 member_files(wb, "dcae", ".ckpt", false).c_str());
   });
+}
 
-  // ---- extract ----
-  CLI::App* ext = app.add_subcommand(
+void add_extract_command(CLI::App& app, Args& a) {
+  CLI::App* cmd = app.add_subcommand(
       "extract", "Write the DCAE features of every cell: features.npy, labels.npy, split.npy");
-  add_system_options(*ext, opt);
-  ext->add_option("--out", out, "Run folder of a trained DCAE")->required();
-  ext->callback([] {
-    Workbench wb(options_of_run(out, opt), out);
+  add_settings(*cmd, a.opt, kSystem);
+  cmd->add_option("--out", a.out, "Run folder of a trained DCAE")->required();
+  cmd->callback([&a] {
+    Workbench wb(options_of_run(a.out, a.opt), a.out);
     wb.load_data();
-    wb.upload_data();
     for (const Reading& r : wb.readings()) {
       DeviceFeatures f = wb.method_features(r);
       wb.save_features(f, r);
@@ -243,48 +278,36 @@ void register_commands(CLI::App& app) {
                   f.images_per_s, wb.path("features" + r.tag + ".npy").c_str());
     }
   });
+}
 
-  // ---- train-clf ----
-  CLI::App* tclf = app.add_subcommand(
+void add_train_clf_command(CLI::App& app, Args& a) {
+  CLI::App* cmd = app.add_subcommand(
       "train-clf", "Train the classifier (MLP or linear) on the extracted features");
-  add_clf_options(*tclf, opt);
-  add_system_options(*tclf, opt);
-  tclf->add_option("--out", out, "Run folder with features.npy")->required();
-  tclf->callback([tclf] {
-    Options o = options_of_run(out, opt);
-    // The classifier's flags given now win over the run's stored settings; the others keep them.
-    auto given = [tclf](const char* flag) { return tclf->count(flag) > 0; };
-    if (given("--classifier")) o.classifier = opt.classifier;
-    if (given("--clf-ridge")) o.clf_ridge = opt.clf_ridge;
-    if (given("--clf-epochs")) o.clf_epochs = opt.clf_epochs;
-    if (given("--clf-batch")) o.clf_batch = opt.clf_batch;
-    if (given("--clf-lr")) o.clf_lr = opt.clf_lr;
-    if (given("--dropout")) o.dropout = opt.dropout;
-    if (given("--weight-decay")) o.weight_decay = opt.weight_decay;
-    if (given("--patience")) o.patience = opt.patience;
-    if (given("--clf-ensemble")) o.clf_ensemble = opt.clf_ensemble;
-    if (given("--clf-balance") || given("--no-clf-balance")) o.clf_balance = opt.clf_balance;
-    if (given("--val-fraction")) o.val_fraction = opt.val_fraction;
-    if (given("--holdout")) o.holdout = opt.holdout;
-    if (given("--seed")) o.seed = opt.seed;  // a new classifier; the split is in split.npy
-    Workbench wb(o, out);
+  add_settings(*cmd, a.opt, kClf | kSystem);
+  cmd->add_option("--out", a.out, "Run folder with features.npy")->required();
+  cmd->callback([cmd, &a] {
+    // The classifier's flags given now (and --seed: a new classifier; the split is in split.npy)
+    // win over the run's stored settings; the others keep them.
+    Options o = options_of_run(a.out, a.opt);
+    copy_given(*cmd, a.opt, o, kClf | kSystem);
+    Workbench wb(o, a.out);
     for (const Reading& r : wb.readings()) {
       SavedFeatures s = load_saved_features(wb, r);
-      wb.data.labels = s.labels;
-      Buffer<int32_t> labels(*wb.be, s.labels.size());
-      wb.be->upload(labels.data(), s.labels.data(), s.labels.size() * sizeof(int32_t));
-      wb.train_clf(s.features, labels, s.train, r);
+      Buffer<int32_t> labels(wb.backend(), s.labels.size());
+      wb.backend().upload(labels.data(), s.labels.data(), s.labels.size() * sizeof(int32_t));
+      wb.train_clf(s.features, labels, s.labels, s.train, r);
     }
     std::printf("classifier trained: %s\n", member_files(wb, "mlp", ".ckpt", true).c_str());
   });
+}
 
-  // ---- eval ----
-  CLI::App* ev = app.add_subcommand("eval", "Evaluate the classifier on the test cells");
-  add_system_options(*ev, opt);
-  ev->add_option("--out", out, "Run folder with mlp.ckpt and features.npy")->required();
-  ev->callback([] {
+void add_eval_command(CLI::App& app, Args& a) {
+  CLI::App* cmd = app.add_subcommand("eval", "Evaluate the classifier on the test cells");
+  add_settings(*cmd, a.opt, kSystem);
+  cmd->add_option("--out", a.out, "Run folder with mlp.ckpt and features.npy")->required();
+  cmd->callback([&a] {
     auto t0 = Clock::now();
-    Workbench wb(options_of_run(out, opt), out);
+    Workbench wb(options_of_run(a.out, a.opt), a.out);
     if (wb.opt.views > 1)
       std::fprintf(stderr, "note: features.npy holds each cell as it is; the %d-view average of "
                    "`hep2 run` is not repeated here, so the figures can differ slightly\n",
@@ -301,28 +324,26 @@ void register_commands(CLI::App& app) {
         truth = labels_of(s.labels, s.test);
       }
     }
-    Metrics m = wb.evaluate(probs, test, truth);
-    print_summary(wb, m, std::chrono::duration<double>(Clock::now() - t0).count());
+    Evaluation e = wb.evaluate(probs, test, truth);
+    print_summary(wb, e, std::chrono::duration<double>(Clock::now() - t0).count());
   });
+}
 
-  // ---- classify ----
-  CLI::App* cls = app.add_subcommand(
+void add_classify_command(CLI::App& app, Args& a) {
+  CLI::App* cmd = app.add_subcommand(
       "classify", "Predict the pattern of new cell images with a trained run");
-  add_system_options(*cls, opt);
-  cls->add_option("--out", out, "Run folder with dcae.ckpt and mlp.ckpt")->required();
-  cls->add_option("--images", images,
+  add_settings(*cmd, a.opt, kSystem);
+  cmd->add_option("--out", a.out, "Run folder with dcae.ckpt and mlp.ckpt")->required();
+  cmd->add_option("--images", a.images,
                   "An image file, a folder of images, or a manifest CSV (labels optional)")
       ->required();
-  cls->add_option("--predictions", predictions,
+  cmd->add_option("--predictions", a.predictions,
                   "Output file: .csv or .json (default <run>/predictions.csv)");
-  cls->callback([] {
-    Workbench wb(options_of_run(out, opt), out);
-    const CellList list = open_unlabelled(images);
-    wb.cell_source = [list](const PreprocessOptions& pp) { return load_dataset(list, pp); };
-    wb.data = wb.cell_source(wb.preprocess_options(wb.opt.size));
-    wb.device_data = std::make_unique<DeviceImages>(upload_images(
-        *wb.be, wb.data.shape, wb.data.images, std::vector<int32_t>(wb.data.size(), -1)));
-    std::vector<int> rows(wb.data.size());
+  cmd->callback([&a] {
+    Workbench wb(options_of_run(a.out, a.opt), a.out);
+    const CellList list = open_unlabelled(a.images);
+    wb.use_cells([list](const PreprocessOptions& pp) { return load_dataset(list, pp); });
+    std::vector<int> rows(wb.data().size());
     for (size_t i = 0; i < rows.size(); ++i) rows[i] = int(i);
     std::vector<ProbabilityMean> members;
     for (const DcaeMember& member : wb.dcae_members()) {
@@ -333,43 +354,62 @@ void register_commands(CLI::App& app) {
       }
     }
     std::vector<float> probs = mean_of_members(members);
-    std::vector<int32_t> pred = argmax_rows(probs, int(wb.class_names.size()));
-    std::string file = predictions.empty() ? wb.path("predictions.csv") : predictions;
+    std::vector<int32_t> pred = argmax_rows(probs, int(wb.class_names().size()));
+    std::string file = a.predictions.empty() ? wb.path("predictions.csv") : a.predictions;
     bool as_json = file.size() > 5 && file.substr(file.size() - 5) == ".json";
     if (as_json)
-      write_predictions_json(file, wb.data.paths, pred, probs, wb.class_names);
+      write_predictions_json(file, wb.data().paths, pred, probs, wb.class_names());
     else
-      write_predictions_csv(file, wb.data.paths, pred, probs, wb.class_names);
+      write_predictions_csv(file, wb.data().paths, pred, probs, wb.class_names());
     std::printf("%zu cells classified: %s\n", rows.size(), file.c_str());
   });
+}
 
-  // ---- synth ----
-  CLI::App* syn = app.add_subcommand(
+void add_synth_command(CLI::App& app, Args& a) {
+  CLI::App* cmd = app.add_subcommand(
       "synth", "Write synthetic HEp-2 cells (PNG + masks + manifest.csv), the embedded default data");
-  syn->add_option("--out", out, "Output folder")->required();
-  syn->add_option("--count", count, "Number of cells")->default_val(1000);
-  syn->add_option("--size", opt.size, "Crop size in pixels")->capture_default_str();
-  syn->add_option("--seed", opt.seed, "Seed")->capture_default_str();
-  syn->callback([] {
-    if (count < 1) fail("option --count: must be at least 1");
+  cmd->add_option("--out", a.out, "Output folder")->required();
+  cmd->add_option("--count", a.count, "Number of cells")->capture_default_str();
+  cmd->add_option("--size", a.opt.size, "Crop size in pixels")->capture_default_str();
+  cmd->add_option("--seed", a.opt.seed, "Seed")->capture_default_str();
+  cmd->callback([&a] {
+    if (a.count < 1) fail("option --count: must be at least 1");
     SynthOptions so;
-    so.count = count;
-    so.size = opt.size;
-    so.seed = opt.seed;
-    write_synth(out, so);
-    std::printf("%d synthetic cells written to %s (manifest.csv)\n", count, out.c_str());
+    so.count = a.count;
+    so.size = a.opt.size;
+    so.seed = a.opt.seed;
+    write_synth(a.out, so);
+    std::printf("%d synthetic cells written to %s (manifest.csv)\n", a.count, a.out.c_str());
   });
+}
 
-  // ---- info ----
-  CLI::App* info = app.add_subcommand("info", "Build options, CUDA/cuDNN versions, devices found");
-  info->add_flag("--json", json, "Print JSON");
-  info->callback([] { print_info(json); });
+void add_info_command(CLI::App& app, Args& a) {
+  CLI::App* cmd = app.add_subcommand("info", "Build options, CUDA/cuDNN versions, devices found");
+  cmd->add_flag("--json", a.json, "Print JSON");
+  cmd->callback([&a] { print_info(a.json); });
+}
 
-  // ---- bench ----
-  CLI::App* bn = app.add_subcommand(
+void add_bench_command(CLI::App& app, Args& a) {
+  CLI::App* cmd = app.add_subcommand(
       "bench", "Benchmark DCAE training, feature extraction and the MLP step; per-layer times");
-  add_bench_options(*bn, bench);
-  bn->callback([] { run_bench(bench); });
+  add_bench_options(*cmd, a.bench);
+  cmd->callback([&a] { run_bench(a.bench); });
+}
+
+}  // namespace
+
+void register_commands(CLI::App& app) {
+  static Args args;  // CLI11 binds flags to storage that outlives parsing
+  add_run_command(app, args);
+  add_cv_command(app, args);
+  add_train_ae_command(app, args);
+  add_extract_command(app, args);
+  add_train_clf_command(app, args);
+  add_eval_command(app, args);
+  add_classify_command(app, args);
+  add_synth_command(app, args);
+  add_info_command(app, args);
+  add_bench_command(app, args);
 }
 
 }  // namespace hep2::app

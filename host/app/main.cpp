@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "hep2/core/error.h"
+#include "settings.h"
 #include "workbench.h"
 
 namespace {
@@ -45,7 +46,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "\nhep2: %s\n", e.what());
     return e.code;
   } catch (const hep2::Error& e) {
-    std::fprintf(stderr, "\nhep2: error: %s\n", e.what());
+    std::fprintf(stderr, "\nhep2: error: %s\n", hep2::app::with_flags(e.what()).c_str());
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "\nhep2: internal error: %s\n", e.what());

@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <map>
 
+#include "choices.h"
 #include "hep2/core/error.h"
 #include "hep2/io/atomic_file.h"
+#include "settings.h"
 #include "workbench.h"
 
 namespace fs = std::filesystem;
@@ -33,13 +35,21 @@ struct Summary {
 
 }  // namespace
 
+Evaluation run_unit(const Workbench& shared, Options opt, uint64_t seed, SplitIndices split,
+                    const std::string& dir) {
+  opt.seed = seed;
+  Workbench unit(std::move(opt), dir, shared, std::move(split));
+  unit.save_config();
+  return unit.run_method(false);
+}
+
 void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& seeds,
                   const std::string& dir) {
   if (folds < 0 || folds == 1 || folds > 50) fail("option --folds: use 0 (the data's own split) or 2..50");
   if (seeds.empty()) fail("option --seeds: give at least one seed");
   // Member k of a DCAE ensemble is the DCAE of seed + k, so seeds closer than the ensemble's size
   // repeat DCAEs: the repeats would not be independent.
-  if (opt.method != "supervised")
+  if (opt.method != Method::Supervised)
     for (size_t i = 0; i < seeds.size(); ++i)
       for (size_t j = i + 1; j < seeds.size(); ++j)
         if ((seeds[i] > seeds[j] ? seeds[i] - seeds[j] : seeds[j] - seeds[i]) <
@@ -53,59 +63,56 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
   wb.command = "cv";
   wb.load_data();
   bool own_split = false;
-  for (const std::string& s : wb.data.splits) own_split |= !s.empty();
+  for (const std::string& s : wb.data().splits) own_split |= !s.empty();
   if (folds == 0 && !own_split)
     fail(opt.data.empty() ? std::string("the synthetic data") : opt.data,
          " has no split of its own: use --folds k for k-fold cross-validation");
   wb.save_config();
-  wb.upload_data();
 
   Summary acc, mca, gacc, gmca, member_mca;
   std::map<int, Summary> reading_mca;  // by reading size: every member of every run
   nlohmann::json runs = nlohmann::json::array();
   for (uint64_t seed : seeds) {
-    wb.opt.seed = seed;
     std::vector<SplitIndices> splits;
     if (folds == 0) {
-      splits.push_back(split_dataset(wb.data, opt.test_fraction, seed));
+      splits.push_back(split_dataset(wb.data(), opt.test_fraction, seed));
     } else {
-      std::vector<std::vector<int>> f = stratified_folds(wb.data, folds, seed);
+      std::vector<std::vector<int>> f = stratified_folds(wb.data(), folds, seed);
       for (int k = 0; k < folds; ++k) splits.push_back(fold_split(f, k));
     }
     for (size_t k = 0; k < splits.size(); ++k) {
-      wb.split = splits[k];
-      wb.run_dir = dir + "/seed-" + std::to_string(seed) +
-                   (folds ? "/fold-" + std::to_string(k + 1) : std::string("/split"));
-      fs::create_directories(wb.run_dir);
+      const std::string unit_dir = dir + "/seed-" + std::to_string(seed) +
+                                   (folds ? "/fold-" + std::to_string(k + 1) : std::string("/split"));
       std::fprintf(stderr, "== seed %llu, %s %zu/%zu: %zu train, %zu test cells\n",
                    (unsigned long long)seed, folds ? "fold" : "split", k + 1, splits.size(),
-                   wb.split.train.size(), wb.split.test.size());
-      Metrics m = wb.run_method(false);
+                   splits[k].train.size(), splits[k].test.size());
+      const Evaluation e = run_unit(wb, opt, seed, splits[k], unit_dir);
+      const Metrics& m = e.cells;
       acc.v.push_back(m.accuracy);
       mca.v.push_back(m.mca);
       nlohmann::json r = {{"seed", seed}, {"fold", k + 1}, {"accuracy", m.accuracy},
-                          {"mca", m.mca}, {"test_cells", m.count}, {"folder", wb.run_dir}};
-      if (!wb.member_metrics.empty()) {
+                          {"mca", m.mca}, {"test_cells", m.count}, {"folder", unit_dir}};
+      if (!e.members.empty()) {
         nlohmann::json each = nlohmann::json::array();
-        for (const Workbench::MemberMetrics& mm : wb.member_metrics) {
+        for (const MemberFigures& mm : e.members) {
           each.push_back(mm.metrics.mca);
           member_mca.v.push_back(mm.metrics.mca);
         }
         r["member_mca"] = each;
       }
-      if (!wb.reading_metrics.empty()) {
+      if (!e.readings.empty()) {
         nlohmann::json each = nlohmann::json::array();
-        for (const Workbench::ReadingMetrics& rm : wb.reading_metrics) {
+        for (const ReadingFigures& rm : e.readings) {
           each.push_back({{"member", rm.member}, {"size", rm.size}, {"mca", rm.metrics.mca}});
           reading_mca[rm.size].v.push_back(rm.metrics.mca);
         }
         r["reading_mca"] = each;
       }
-      if (wb.group_metrics) {
-        gacc.v.push_back(wb.group_metrics->accuracy);
-        gmca.v.push_back(wb.group_metrics->mca);
-        r["group_accuracy"] = wb.group_metrics->accuracy;
-        r["group_mca"] = wb.group_metrics->mca;
+      if (e.groups) {
+        gacc.v.push_back(e.groups->accuracy);
+        gmca.v.push_back(e.groups->mca);
+        r["group_accuracy"] = e.groups->accuracy;
+        r["group_mca"] = e.groups->mca;
       }
       runs.push_back(r);
       std::fprintf(stderr, "   accuracy %.2f%%, MCA %.2f%%\n", 100 * m.accuracy, 100 * m.mca);
@@ -117,14 +124,14 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
   };
   nlohmann::json j = {{"protocol", folds ? std::to_string(folds) + "-fold cross-validation"
                                          : std::string("the data's own train/test split")},
-                      {"grouped", !wb.data.groups.empty() && !wb.data.groups[0].empty()},
+                      {"grouped", !wb.data().groups.empty() && !wb.data().groups[0].empty()},
                       {"seeds", seeds},
-                      {"settings", opt.to_json()},
+                      {"settings", to_json(opt)},
                       {"accuracy", pm(acc)},
                       {"mca", pm(mca)},
                       {"runs", runs},
                       {"seconds", seconds},
-                      {"backend", wb.be->name()}};
+                      {"backend", wb.backend().name()}};
   if (!member_mca.v.empty()) j["member_mca"] = pm(member_mca);
   if (!reading_mca.empty()) {
     nlohmann::json by_size = nlohmann::json::array();
@@ -142,16 +149,16 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
   write_file_atomic(dir + "/protocol.json", j.dump(2) + "\n");
 
   std::printf("\nhep2 protocol: %s, method %s, %zu seed(s), %zu run(s)\n",
-              j["protocol"].get<std::string>().c_str(), opt.method.c_str(), seeds.size(),
+              j["protocol"].get<std::string>().c_str(), name_of(opt.method), seeds.size(),
               acc.v.size());
   std::printf("data: %s (%zu cells, %zu classes)\n",
-              opt.data.empty() ? "synthetic" : opt.data.c_str(), wb.data.size(),
-              wb.class_names.size());
+              opt.data.empty() ? "synthetic" : opt.data.c_str(), wb.data().size(),
+              wb.class_names().size());
   std::printf("settings: size %d, decoder %s, AE %d epochs lr %g batch %d%s loss %s",
-              opt.size, opt.decoder.c_str(), opt.epochs, opt.lr, opt.batch,
-              opt.no_augment ? "" : " augmented", opt.ae_loss.c_str());
-  if (opt.method != "supervised") {
-    std::printf(", %d DCAE(s) averaged, features %s", opt.dcae_ensemble, opt.features.c_str());
+              opt.size, name_of(opt.decoder), opt.epochs, opt.lr, opt.batch,
+              opt.no_augment ? "" : " augmented", name_of(opt.ae_loss));
+  if (opt.method != Method::Supervised) {
+    std::printf(", %d DCAE(s) averaged, features %s", opt.dcae_ensemble, name_of(opt.features));
     if (!opt.stats_sizes.empty()) {
       std::printf(" read at");
       for (size_t i = 0; i < opt.stats_sizes.size(); ++i)
@@ -159,16 +166,16 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
       std::printf(" px");
     }
   }
-  if (opt.classifier == "linear" && opt.method != "supervised")
+  if (opt.classifier == ClassifierKind::Linear && opt.method != Method::Supervised)
     std::printf(", least squares ridge %g%s\n", opt.clf_ridge,
                 opt.clf_balance ? " class-balanced" : "");
   else
     std::printf(", MLP <= %d epochs lr %g dropout %g wd %g%s, %s hold-out, %d view(s), %d "
                 "classifier(s) averaged\n",
                 opt.clf_epochs, opt.clf_lr, opt.dropout, opt.weight_decay,
-                opt.clf_balance ? " class-balanced" : "", opt.holdout.c_str(), opt.views,
+                opt.clf_balance ? " class-balanced" : "", name_of(opt.holdout), opt.views,
                 opt.clf_ensemble);
-  if (opt.method == "hybrid" && opt.grad_lr > 0) std::printf("gradient DCAE lr %g\n", opt.grad_lr);
+  if (opt.method == Method::Hybrid && opt.grad_lr > 0) std::printf("gradient DCAE lr %g\n", opt.grad_lr);
   std::printf("%-22s %10s %10s\n", "", "mean %", "std %");
   std::printf("%-22s %10.2f %10.2f\n", "cell accuracy", 100 * acc.mean(), 100 * acc.std());
   std::printf("%-22s %10.2f %10.2f\n", "cell MCA", 100 * mca.mean(), 100 * mca.std());
@@ -183,7 +190,7 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
     std::printf("%-22s %10.2f %10.2f\n", "specimen accuracy", 100 * gacc.mean(), 100 * gacc.std());
     std::printf("%-22s %10.2f %10.2f\n", "specimen MCA", 100 * gmca.mean(), 100 * gmca.std());
   }
-  std::printf("time: %.0f s on %s; details in %s/protocol.json\n", seconds, wb.be->name().c_str(),
+  std::printf("time: %.0f s on %s; details in %s/protocol.json\n", seconds, wb.backend().name().c_str(),
               dir.c_str());
 }
 

@@ -27,7 +27,7 @@ void DcaeConfig::validate() const {
   int div = 1 << stages();
   if (height < div || width < div || height % div || width % div)
     fail("input size ", height, "x", width, " must be a multiple of ", div, " (2^", stages(),
-         " encoder stages); try --size ", (height / div < 1 ? 1 : height / div) * div);
+         " encoder stages); try {size} ", (height / div < 1 ? 1 : height / div) * div);
 }
 
 Shape4 DcaeConfig::latent_shape() const {

@@ -67,7 +67,7 @@ std::string canonical_split(const std::string& value) {
 CellList open_cell_list(const std::string& path) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) fail("dataset '", path, "' does not exist: check the --data path");
+  if (ec || !fs::exists(status)) fail("dataset '", path, "' does not exist: check the {data} path");
   if (fs::is_regular_file(status)) {
     if (lower(fs::path(path).extension().string()) == ".csv") return read_manifest(path);
     fail("dataset '", path, "' is a file but not a .csv manifest: pass a manifest "

@@ -143,7 +143,7 @@ LinearWeights fit_least_squares(const float* x, int inputs, const std::vector<si
   if (!cholesky(g, n))
     fail("least squares: the features are linearly dependent (a constant or repeated feature) "
          "and the ridge penalty ", opt.ridge, " is too small to make the problem well posed; "
-         "raise --clf-ridge");
+         "raise {clf_ridge}");
   LinearWeights out;
   out.inputs = inputs;
   out.classes = classes;

@@ -1,6 +1,8 @@
 // The training loops: autoencoder, feature extraction, classifier, prediction.
 #include "hep2/pipeline/training.h"
 
+#include "epoch_batches.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -30,14 +32,14 @@ std::vector<int32_t> as_i32(const std::vector<int>& v) { return {v.begin(), v.en
 [[noreturn]] void diverged(double loss, int epoch) {
   fail("the autoencoder's loss became ", std::isnan(loss) ? "NaN" : loss > 0 ? "+Inf" : "-Inf",
        " in epoch ", epoch, "; training stopped without saving this epoch (the last checkpoint, if "
-       "any, holds the last finite state); lower the learning rate (--lr) or check the input data "
+       "any, holds the last finite state); lower the learning rate ({lr}) or check the input data "
        "for NaN/Inf values");
 }
 
 [[noreturn]] void classifier_diverged(const char* which, double loss, int epoch) {
   fail("the classifier's ", which, " loss became ",
        std::isnan(loss) ? "NaN" : loss > 0 ? "+Inf" : "-Inf", " in epoch ", epoch,
-       "; lower the classifier learning rate (--clf-lr)");
+       "; lower the classifier learning rate ({clf_lr})");
 }
 
 void check_rows(const std::vector<int>& rows, size_t n, const char* what) {
@@ -123,10 +125,11 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
   HEP2_CHECK(batch <= ae.max_batch(), "batch ", batch, " > planned ", ae.max_batch());
   if (opt.augment && data.shape.h != data.shape.w)
     fail("rotation augmentation needs square images, got ", data.shape.h, "x", data.shape.w,
-         "; use --no-augment or a square --size");
+         "; use {no_augment} or a square {size}");
 
   const size_t per = data.shape.per_sample();
-  const size_t steps = (train.size() + batch - 1) / batch;
+  const EpochBatches epoch_batches{train.size(), batch};
+  const size_t steps = epoch_batches.steps();
   if (state.step > steps || state.epoch_losses.size() != state.step)
     fail("the saved training position (epoch ", state.epoch, ", step ", state.step,
          ") does not fit this data (", steps, " steps per epoch); resume with the same data and batch");
@@ -173,8 +176,8 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
     const size_t first = state.step;
     std::copy(state.epoch_losses.begin(), state.epoch_losses.end(), losses.begin());
     for (size_t s = first; s < steps; ++s) {
-      size_t start = s * batch;
-      int nb = int(std::min<size_t>(batch, train.size() - start));
+      const size_t start = s * batch;
+      const int nb = epoch_batches.size_of(s);
       AugmentSpec aug{opt.augment, opt.seed, (uint64_t(epoch) << 32) + s};
       Shape4 sample{1, data.shape.c, data.shape.h, data.shape.w};
       be.gather_batch(sample, data.images.data(), order.data() + start, nb, aug, xb.data());
@@ -215,14 +218,9 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
       }
     }
     be.download(losses.data() + first, step_loss.data() + first, (steps - first) * sizeof(float));
-    double sum = 0;
-    for (size_t s = 0; s < steps; ++s) {
-      size_t nb = std::min<size_t>(batch, train.size() - s * batch);
-      sum += double(losses[s]) * double(nb);
-    }
     EpochStat st;
     st.epoch = epoch;
-    st.loss = sum / double(train.size());
+    st.loss = epoch_batches.mean_loss(losses);
     st.seconds = seconds_since(t0);
     st.images_per_s = double((steps - first) * batch) / std::max(st.seconds, 1e-9);
     res.epochs.push_back(st);
@@ -233,8 +231,8 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
         st.loss >= opt.collapse_ratio * res.mean_image_loss)
       fail("the autoencoder collapsed: after ", epoch, " epochs its loss ", st.loss,
            " is no better than a constant output (", res.mean_image_loss,
-           "); train on the cross-entropy (--ae-loss bce), lower the learning rate (--lr, e.g. "
-           "1e-4) or try another --seed");
+           "); train on the cross-entropy ({ae_loss} bce), lower the learning rate ({lr}, e.g. "
+           "1e-4) or try another {seed}");
     state.epoch = epoch + 1;
     state.step = 0;
     state.epoch_losses.clear();
@@ -271,7 +269,7 @@ DeviceFeatures extract_features(Trainer& ae, size_t latent_end, const DeviceImag
   if (views < 1 || views > 8) fail("views must be 1..8 (symmetries of the square), got ", views);
   if (views > 1 && data.shape.h != data.shape.w)
     fail("rotated/flipped views need square images, got ", data.shape.h, "x", data.shape.w,
-         "; use --views 1 or a square --size");
+         "; use {views} 1 or a square {size}");
   batch = std::max(1, std::min(batch, ae.max_batch()));
   DeviceFeatures f;
   f.count = int(data.size());
@@ -467,7 +465,8 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
   const int batch = std::min<int>(opt.batch, int(train.size()));
   HEP2_CHECK(batch <= mlp.max_batch(), "batch ", batch, " > planned ", mlp.max_batch());
   const int classes = mlp.net().output_shape(mlp.net().layer_count() - 1, 1).c;
-  const size_t steps = (train.size() + batch - 1) / batch;
+  const EpochBatches epoch_batches{train.size(), batch};
+  const size_t steps = epoch_batches.steps();
   // order: the cells of this epoch (their labels); rows: the view of each that the MLP sees.
   Buffer<int32_t> order(be, train.size()), rows(be, train.size());
   std::vector<int32_t> view_rows(train.size());
@@ -532,8 +531,8 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
     }
     const int32_t* gather_rows = row_views ? rows.data() : order.data();
     for (size_t s = 0; s < steps; ++s) {
-      size_t start = s * batch;
-      int nb = int(std::min<size_t>(batch, train.size() - start));
+      const size_t start = s * batch;
+      const int nb = epoch_batches.size_of(s);
       AugmentSpec aug{features.augment, opt.seed, (uint64_t(epoch) << 32) + s};
       be.gather_batch(sample, features.data, gather_rows + start, nb, aug, xb.data());
       be.gather_labels(labels.data(), order.data() + start, nb, yb.data());
@@ -543,10 +542,7 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
     be.download(losses.data(), step_loss.data(), steps * sizeof(float));
     EpochStat st;
     st.epoch = epoch;
-    double sum = 0;
-    for (size_t s = 0; s < steps; ++s)
-      sum += double(losses[s]) * double(std::min<size_t>(batch, train.size() - s * batch));
-    st.loss = sum / double(train.size());
+    st.loss = epoch_batches.mean_loss(losses);
     if (!std::isfinite(st.loss)) classifier_diverged("training", st.loss, epoch);
     if (!validation.empty()) {
       std::vector<float> p = predict_probabilities(mlp, features, validation);
@@ -595,7 +591,7 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
   for (float p : predict_probabilities(mlp, features, probe))
     if (!std::isfinite(p))
       fail("the classifier's parameters became unusable in its last update (its outputs are not ",
-           "finite); lower the classifier learning rate (--clf-lr)");
+           "finite); lower the classifier learning rate ({clf_lr})");
   res.seconds = seconds_since(t_all);
   return res;
 }

@@ -377,7 +377,7 @@ TEST(BadInput, OptionsOutOfRangeAreRefusedBeforeAnythingIsWritten) {
       // Model settings that cannot be built are refused before the run folder is made.
       {"--size 12", {"input size 12x12 must be a multiple of 8", "try --size 8"}},
       {"--size 16 --channels 8,0", {"channel count 0 must be positive"}},
-      {"--size 16 --decoder upsampled", {"unknown decoder 'upsampled'", "use deconv"}},
+      {"--size 16 --decoder upsampled", {"option --decoder", "must be deconv or upsample (not 'upsampled')"}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.args);
@@ -603,7 +603,7 @@ TEST(TrainingLoop, NonFiniteLossThrowsAndKeepsTheLastGoodCheckpoint) {
   opt.epochs = 2;
   const std::string message = test::error_of([&] { train_autoencoder(ae, data, train, opt, state, control); });
   EXPECT_NE(message.find("loss became NaN in epoch 2"), std::string::npos) << message;
-  EXPECT_NE(message.find("--lr"), std::string::npos) << message;
+  EXPECT_NE(message.find("({lr})"), std::string::npos) << message;
   EXPECT_EQ(saved.size(), 1u) << "the diverged epoch was checkpointed";
 
   // A stop requested after the first (diverged) step of an epoch: refused, not saved.

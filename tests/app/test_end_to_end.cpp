@@ -135,18 +135,13 @@ TEST_F(EndToEnd, TrainClfKeepsTheRunsSettingsUnlessAFlagIsGiven) {
   EXPECT_EQ(names.at(0).get<std::string>().rfind("class", 0), std::string::npos) << names.dump();
 }
 
-// The real-data preset (tools/preset-real.txt, what tools/accuracy.sh and docs/accuracy.md run)
-// is a valid command line, and its settings reach the run: a typo there would only show when a
+// The real-data preset (--preset real: tools/presets/real.json, what tools/accuracy.sh and
+// docs/accuracy.md run) runs, and its settings reach the run: a typo there would only show when a
 // user runs the protocol on real data.
 TEST(EndToEndPreset, RealDataPresetRunsAndIsRecorded) {
-  std::ifstream f(std::string(HEP2_FIXTURES) + "/../../tools/preset-real.txt");
-  ASSERT_TRUE(f) << "tools/preset-real.txt not found";
-  std::string preset;
-  std::getline(f, preset);
-  ASSERT_FALSE(preset.empty());
   const std::string dir = temp_dir("preset");
-  // The preset, then small sizes so that it runs in seconds (later flags win).
-  Result run = run_hep2("run --device cpu " + preset +
+  // The preset, then small sizes so that it runs in seconds (flags win over the preset).
+  Result run = run_hep2("run --device cpu --preset real"
                         " --synth-count 120 --size 16 --channels 4 8 --epochs 1 --batch 16"
                         " --clf-epochs 2 --out " + dir);
   ASSERT_EQ(run.code, 0) << run.output;

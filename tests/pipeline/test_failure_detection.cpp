@@ -117,8 +117,8 @@ TEST(FailureDetection, AutoencoderCollapseStopsTrainingWithWhatToChange) {
       error_of([&] { train_autoencoder(*r.ae, r.data, r.train, opt, state, control); });
   EXPECT_NE(message.find("the autoencoder collapsed"), std::string::npos) << message;
   EXPECT_NE(message.find("no better than a constant output"), std::string::npos) << message;
-  EXPECT_NE(message.find("--lr"), std::string::npos) << message;
-  EXPECT_NE(message.find("--ae-loss bce"), std::string::npos) << message;
+  EXPECT_NE(message.find("{lr}"), std::string::npos) << message;
+  EXPECT_NE(message.find("{ae_loss} bce"), std::string::npos) << message;
 
   // It stopped as soon as the detector may act (150 steps: epoch 38), not at the end, and the
   // collapsed epoch was not checkpointed (the detector runs before the epoch's checkpoint).
@@ -205,7 +205,7 @@ TEST(FailureDetection, ClassifierLossThatIsNotFiniteStopsTrainingNamingClfLr) {
       [&] { train_classifier(*r.mlp, r.set, r.labels, r.train, {}, clf_options(5)); });
   EXPECT_NE(message.find("the classifier's training loss became"), std::string::npos) << message;
   EXPECT_NE(message.find("in epoch 1"), std::string::npos) << message;
-  EXPECT_NE(message.find("--clf-lr"), std::string::npos) << message;
+  EXPECT_NE(message.find("{clf_lr}"), std::string::npos) << message;
 }
 
 // The same with a validation set (early stopping): the check comes before the validation pass.
@@ -216,7 +216,7 @@ TEST(FailureDetection, ClassifierLossThatIsNotFiniteStopsTrainingWithValidationT
       error_of([&] { train_classifier(*r.mlp, r.set, r.labels, train, val, clf_options(5)); });
   EXPECT_NE(message.find("the classifier's"), std::string::npos) << message;
   EXPECT_NE(message.find("loss became"), std::string::npos) << message;
-  EXPECT_NE(message.find("--clf-lr"), std::string::npos) << message;
+  EXPECT_NE(message.find("{clf_lr}"), std::string::npos) << message;
 }
 
 // One epoch of one step: the only update is the one that overflows, and no later training loss
@@ -229,7 +229,7 @@ TEST(FailureDetection, AnOverflowInTheLastUpdateIsNotSaved) {
     const std::string message =
         error_of([&] { train_classifier(*r.mlp, r.set, r.labels, train, {}, clf_options(1)); });
     EXPECT_NE(message.find("the classifier's parameters became unusable"), std::string::npos) << message;
-    EXPECT_NE(message.find("--clf-lr"), std::string::npos) << message;
+    EXPECT_NE(message.find("{clf_lr}"), std::string::npos) << message;
   }
   {
     ClfRun r = small_classifier(1e30f);

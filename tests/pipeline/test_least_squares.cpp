@@ -203,7 +203,7 @@ TEST(LeastSquares, RefusesBadLabelsAndSingularProblemsWithWhatToDo) {
     fit_least_squares(d.x.data(), d.rows(), d.dim, d.y.data(), d.classes, o);
     FAIL() << "a singular problem was solved";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--clf-ridge"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("{clf_ridge}"), std::string::npos) << e.what();
   }
   o.ridge = 1e-3;  // the penalty makes it well posed
   EXPECT_NO_THROW(fit_least_squares(d.x.data(), d.rows(), d.dim, d.y.data(), d.classes, o));

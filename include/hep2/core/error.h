@@ -1,5 +1,8 @@
 // Errors: one exception type for everything hep2 refuses, with the place it was raised.
 // Library code throws; only main() turns an Error into a message and an exit code.
+// A message that tells the user which setting to change names it by its key in braces, e.g.
+// "lower the learning rate ({lr})": the layers below the command line know settings, not flags;
+// the command line renders "{lr}" as its flag, --lr.
 #pragma once
 #include <sstream>
 #include <stdexcept>

@@ -1,0 +1,92 @@
+// fit_network_ensemble, fit_feature_classifier.
+#include "hep2/pipeline/classifier_fit.h"
+
+#include <chrono>
+
+namespace hep2 {
+
+std::vector<Trainer*> FittedClassifier::nets() const {
+  std::vector<Trainer*> n;
+  for (const FittedMember& m : members) n.push_back(m.net.get());
+  return n;
+}
+
+FittedClassifier fit_network_ensemble(Backend& be, const std::function<Network()>& make,
+                                      const SampleSet& x, const Buffer<int32_t>& labels,
+                                      const CellLabels& cells, const std::vector<int>& train,
+                                      const NetworkFitOptions& opts, uint64_t seed,
+                                      const MemberStart& on_start, const ProgressFn& progress) {
+  FittedClassifier fitted;
+  for (int k = 0; k < opts.ensemble; ++k) {
+    // Members differ in initialisation, data order, dropout and early-stopping slice.
+    const uint64_t member_seed = seed + uint64_t(k) * 1000;
+    auto net = std::make_unique<Trainer>(be, make(), opts.train.batch, opts.optimizer);
+    net->init(opts.init, member_seed + 1);
+    const HoldoutSplit s =
+        hold_out_validation(train, cells.labels, cells.groups, cells.classes, opts.holdout, k, seed);
+    if (on_start) on_start(k, s);
+    ClfTrainOptions to = opts.train;
+    to.seed = member_seed;
+    ClfTrainResult r = train_classifier(*net, x, labels, s.fit, s.val, to, progress);
+    fitted.seconds += r.seconds;
+    fitted.members.push_back({std::move(net), r.best_epoch, std::move(r.epochs)});
+  }
+  return fitted;
+}
+
+namespace {
+
+// The least-squares classifier has one exact solution: no epochs, no early-stopping slice, no
+// ensemble. Its normal equations are (features + 1) square and solved on the host in double; the
+// standardised feature rows come down once and the solver reads the training rows in place.
+FittedClassifier fit_linear(Backend& be, const DeviceFeatures& f, const CellLabels& cells,
+                            const std::vector<int>& train, const MlpConfig& cfg,
+                            const ClassifierSettings& settings) {
+  FittedClassifier fitted;
+  const std::vector<float> all = download_features(be, f);
+  std::vector<size_t> rows;
+  std::vector<int32_t> y;
+  rows.reserve(size_t(f.views) * train.size());
+  for (int v = 0; v < f.views; ++v)
+    for (int i : train) {
+      rows.push_back(size_t(v) * size_t(f.count) + size_t(i));
+      y.push_back(cells.labels.at(size_t(i)));
+    }
+  LinearWeights w =
+      fit_least_squares(all.data(), f.dim, rows, y.data(), cfg.classes, settings.least_squares);
+  auto net = std::make_unique<Trainer>(be, build_mlp(cfg), settings.network.train.batch,
+                                       settings.network.optimizer);
+  std::vector<float> params = w.weight;
+  params.insert(params.end(), w.bias.begin(), w.bias.end());
+  net->block().set_params(be, params);
+  fitted.temperature = w.temperature;
+  fitted.training_rows = y.size();
+  fitted.members.push_back({std::move(net), 0, {}});
+  return fitted;
+}
+
+}  // namespace
+
+FittedClassifier fit_feature_classifier(Backend& be, DeviceFeatures& f,
+                                        const Buffer<int32_t>& labels, const CellLabels& cells,
+                                        const std::vector<int>& train, const MlpConfig& cfg,
+                                        const ClassifierSettings& settings, uint64_t seed,
+                                        const MemberStart& on_start, const ProgressFn& progress) {
+  FeatureScaler scaler = fit_feature_scaler(be, f, train);
+  apply_feature_scaler(be, scaler, f);
+  FittedClassifier fitted;
+  if (settings.kind == ClassifierKind::Linear) {
+    const auto t0 = std::chrono::steady_clock::now();
+    MlpConfig linear = cfg;
+    linear.hidden.clear();
+    fitted = fit_linear(be, f, cells, train, linear, settings);
+    fitted.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  } else {
+    fitted = fit_network_ensemble(be, [&] { return build_mlp(cfg); }, samples_of(f), labels, cells,
+                                  train, settings.network, seed, on_start, progress);
+  }
+  fitted.scaler = std::move(scaler);
+  return fitted;
+}
+
+}  // namespace hep2

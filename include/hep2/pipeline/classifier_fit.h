@@ -1,0 +1,82 @@
+// Fitting the method's classifier: an ensemble of networks, each trained with early stopping on
+// its own slice of the training cells (the paper's MLP on features, or the supervised baseline's
+// encoder + MLP on images), or the least-squares classifier solved exactly. Feature classifiers
+// first fit a per-feature scaler on the training cells. Nothing here writes files: the caller
+// decides where the fitted members and their logs go.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hep2/nn/models.h"
+#include "hep2/nn/network.h"
+#include "hep2/nn/optimizer.h"
+#include "hep2/nn/trainer.h"
+#include "hep2/pipeline/holdout.h"
+#include "hep2/pipeline/least_squares.h"
+#include "hep2/pipeline/method_kinds.h"
+#include "hep2/pipeline/training.h"
+
+namespace hep2 {
+
+// The cells' classes and specimens on the host, for the early-stopping slices.
+struct CellLabels {
+  const std::vector<int32_t>& labels;
+  const std::vector<std::string>& groups;  // empty, or one (possibly blank) name per cell
+  int classes = 0;
+};
+
+struct NetworkFitOptions {
+  int ensemble = 1;       // networks, averaged
+  ClfTrainOptions train;  // epochs, batch, patience, balance; the seed is set per member
+  OptimizerConfig optimizer;
+  InitScheme init = InitScheme::Torch;
+  HoldoutOptions holdout;
+};
+
+struct ClassifierSettings {
+  ClassifierKind kind = ClassifierKind::Mlp;
+  NetworkFitOptions network;
+  LeastSquaresOptions least_squares;
+};
+
+struct FittedMember {
+  std::unique_ptr<Trainer> net;
+  int best_epoch = 0;
+  std::vector<EpochStat> epochs;
+};
+
+struct FittedClassifier {
+  std::vector<FittedMember> members;
+  FeatureScaler scaler;      // of feature classifiers: applied to every feature row first
+  double temperature = 0;    // least squares: the calibration of its scores; 0 for networks
+  size_t training_rows = 0;  // least squares: the rows it was solved on
+  double seconds = 0;
+  std::vector<Trainer*> nets() const;
+};
+
+// Called before member k (0-based) trains, with the cells it fits and stops on.
+using MemberStart = std::function<void(int member, const HoldoutSplit& cells)>;
+
+// opts.ensemble networks made by `make`: member k is seeded from seed + 1000 k (its weights from
+// that + 1) and stops early on hold_out_validation(..., k, seed).
+FittedClassifier fit_network_ensemble(Backend& be, const std::function<Network()>& make,
+                                      const SampleSet& x, const Buffer<int32_t>& labels,
+                                      const CellLabels& cells, const std::vector<int>& train,
+                                      const NetworkFitOptions& opts, uint64_t seed,
+                                      const MemberStart& on_start = {},
+                                      const ProgressFn& progress = {});
+
+// The classifier of `cfg` (its hidden layers are ignored by least squares) on the features f of
+// the training rows: fits the scaler, standardises f in place, then fits the networks or solves
+// the least squares (one member holding its scores as a dense layer).
+FittedClassifier fit_feature_classifier(Backend& be, DeviceFeatures& f,
+                                        const Buffer<int32_t>& labels, const CellLabels& cells,
+                                        const std::vector<int>& train, const MlpConfig& cfg,
+                                        const ClassifierSettings& settings, uint64_t seed,
+                                        const MemberStart& on_start = {},
+                                        const ProgressFn& progress = {});
+
+}  // namespace hep2

@@ -1,0 +1,207 @@
+// The method's steps as functions of their inputs, without the binary: the early-stopping slices
+// (whole specimens, blocks of a class, random; never a test cell), the probability mean of an
+// ensemble, the figures of an ensemble, its members and readings, and classifier fitting (a
+// network ensemble's members differ and are deterministic; least squares separates blobs).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "hep2/backend/backend.h"
+#include "hep2/core/rng.h"
+#include "hep2/pipeline/classifier_fit.h"
+#include "hep2/pipeline/evaluation.h"
+#include "hep2/pipeline/holdout.h"
+#include "hep2/pipeline/probability_mean.h"
+
+namespace hep2 {
+namespace {
+
+// 60 cells of 3 classes from 6 specimens (two per class, ten cells each, stored together).
+struct Cells {
+  std::vector<int32_t> labels;
+  std::vector<std::string> groups;
+  Cells() {
+    for (int s = 0; s < 6; ++s)
+      for (int i = 0; i < 10; ++i) {
+        labels.push_back(s / 2);
+        groups.push_back("specimen" + std::to_string(s));
+      }
+  }
+};
+
+std::vector<int> range(int from, int to) {
+  std::vector<int> v;
+  for (int i = from; i < to; ++i) v.push_back(i);
+  return v;
+}
+
+void expect_partition(const HoldoutSplit& s, const std::vector<int>& train) {
+  std::vector<int> all = s.fit;
+  all.insert(all.end(), s.val.begin(), s.val.end());
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, train);
+  EXPECT_TRUE(std::is_sorted(s.fit.begin(), s.fit.end()));
+  EXPECT_TRUE(std::is_sorted(s.val.begin(), s.val.end()));
+}
+
+TEST(Holdout, SpecimenModeHoldsOutWholeSpecimens) {
+  Cells c;
+  const std::vector<int> train = range(0, 60);
+  const HoldoutSplit s = hold_out_validation(train, c.labels, c.groups, 3, {0.1, Holdout::Specimen}, 0, 7);
+  expect_partition(s, train);
+  ASSERT_FALSE(s.val.empty());
+  std::set<std::string> val_groups, fit_groups;
+  for (int i : s.val) val_groups.insert(c.groups[i]);
+  for (int i : s.fit) fit_groups.insert(c.groups[i]);
+  for (const std::string& g : val_groups) EXPECT_EQ(fit_groups.count(g), 0u) << g;
+  EXPECT_EQ(s.val.size(), 10u);  // one specimen reaches the tenth
+  // Deterministic, and another member or seed may take another specimen.
+  EXPECT_EQ(hold_out_validation(train, c.labels, c.groups, 3, {0.1, Holdout::Specimen}, 0, 7).val, s.val);
+  std::set<std::vector<int>> slices;
+  for (int m = 0; m < 6; ++m)
+    slices.insert(hold_out_validation(train, c.labels, c.groups, 3, {0.1, Holdout::Specimen}, m, 7).val);
+  EXPECT_GT(slices.size(), 1u);
+}
+
+TEST(Holdout, WithoutGroupsTheLastCellsOfEachClassAndTheMembersTakeOtherBlocks) {
+  Cells c;
+  const std::vector<std::string> none;
+  const std::vector<int> train = range(0, 60);
+  const HoldoutSplit s0 = hold_out_validation(train, c.labels, none, 3, {0.1, Holdout::Specimen}, 0, 7);
+  expect_partition(s0, train);
+  EXPECT_EQ(s0.val, (std::vector<int>{18, 19, 38, 39, 58, 59}));  // two of twenty per class
+  const HoldoutSplit s1 = hold_out_validation(train, c.labels, none, 3, {0.1, Holdout::Specimen}, 1, 7);
+  EXPECT_EQ(s1.val, (std::vector<int>{16, 17, 36, 37, 56, 57}));
+  const HoldoutSplit r = hold_out_validation(train, c.labels, c.groups, 3, {0.1, Holdout::Random}, 0, 7);
+  expect_partition(r, train);
+  EXPECT_EQ(r.val.size(), 6u);  // stratified: two per class
+  for (int k = 0; k < 3; ++k)
+    EXPECT_EQ(std::count_if(r.val.begin(), r.val.end(), [&](int i) { return c.labels[i] == k; }), 2);
+  const HoldoutSplit off = hold_out_validation(train, c.labels, c.groups, 3, {0.0, Holdout::Specimen}, 0, 7);
+  EXPECT_EQ(off.fit, train);
+  EXPECT_TRUE(off.val.empty());
+  // Only training cells are ever held out.
+  const std::vector<int> part = {0, 1, 2, 20, 21, 22, 40, 41, 42, 43};
+  expect_partition(hold_out_validation(part, c.labels, c.groups, 3, {0.3, Holdout::Random}, 0, 1), part);
+}
+
+TEST(ProbabilityMean, MembersWeighAlikeWhateverTheirReadings) {
+  ProbabilityMean a, b;
+  a.add({1.f, 0.f});
+  a.add({0.f, 1.f});  // member a: 0.5, 0.5
+  b.add({1.f, 0.f});  // member b: 1, 0
+  EXPECT_EQ(a.mean(), (std::vector<float>{0.5f, 0.5f}));
+  EXPECT_EQ(mean_of_members({a, b}), (std::vector<float>{0.75f, 0.25f}));
+}
+
+TEST(Evaluation, FiguresOfTheEnsembleItsSpecimensMembersAndReadings) {
+  // Four test cells of two classes from two specimens; two DCAEs read at two sizes.
+  const std::vector<int> rows = {0, 1, 2, 3};
+  const std::vector<int32_t> truth = {0, 0, 1, 1};
+  const std::vector<std::string> groups = {"s0", "s0", "s1", "s1"};
+  ProbabilityMean m1, m2;
+  m1.add({0.9f, 0.1f, 0.8f, 0.2f, 0.4f, 0.6f, 0.3f, 0.7f});  // all right
+  m1.add({0.9f, 0.1f, 0.4f, 0.6f, 0.4f, 0.6f, 0.3f, 0.7f});  // cell 1 wrong
+  m2.add({0.2f, 0.8f, 0.2f, 0.8f, 0.1f, 0.9f, 0.1f, 0.9f});  // class 1 everywhere
+  m2.add({0.2f, 0.8f, 0.2f, 0.8f, 0.1f, 0.9f, 0.1f, 0.9f});
+  EnsembleLayout layout{{5, 6}, {64, 48}, true};
+  const Evaluation e = evaluate_ensemble({m1, m2}, layout, rows, truth, groups, 2);
+  // Ensemble: cell 0 (0.9 + 0.2) / 2 = 0.55 for class 0; cell 1 (0.6 + 0.2) / 2 = 0.4: class 1.
+  EXPECT_EQ(e.predicted, (std::vector<int32_t>{0, 1, 1, 1}));
+  EXPECT_DOUBLE_EQ(e.cells.accuracy, 0.75);
+  ASSERT_TRUE(e.groups.has_value());
+  EXPECT_EQ(e.groups->count, 2u);
+  ASSERT_EQ(e.members.size(), 2u);
+  EXPECT_EQ(e.members[0].seed, 5u);
+  EXPECT_DOUBLE_EQ(e.members[0].metrics.accuracy, 1.0);  // its mean gets cell 1 right (0.6)
+  EXPECT_DOUBLE_EQ(e.members[1].metrics.accuracy, 0.5);
+  ASSERT_EQ(e.readings.size(), 4u);
+  EXPECT_EQ(e.readings[1].size, 48);
+  EXPECT_DOUBLE_EQ(e.readings[0].metrics.accuracy, 1.0);
+  EXPECT_DOUBLE_EQ(e.readings[1].metrics.accuracy, 0.75);
+  // A test cell without a specimen: no specimen figures. One DCAE: no member figures.
+  const Evaluation one = evaluate_ensemble({m1}, EnsembleLayout{{5}, {64, 48}, true}, rows, truth,
+                                           {"s0", "", "s1", "s1"}, 2);
+  EXPECT_FALSE(one.groups.has_value());
+  EXPECT_TRUE(one.members.empty());
+  EXPECT_EQ(one.readings.size(), 2u);
+}
+
+// Blobs in 4 features, 3 classes, 30 cells each, for the classifiers.
+struct Features {
+  std::vector<float> x;
+  std::vector<int32_t> labels;
+  std::vector<std::string> groups;
+  Features() {
+    Rng rng(3);
+    for (int i = 0; i < 90; ++i) {
+      const int k = i / 30;
+      for (int j = 0; j < 4; ++j) x.push_back(float(rng.normal() + (j == k ? 4.0 : 0.0)));
+      labels.push_back(k);
+    }
+  }
+};
+
+DeviceFeatures upload(Backend& be, const Features& d) {
+  DeviceFeatures f;
+  f.count = int(d.labels.size());
+  f.dim = 4;
+  f.values = Buffer<float>(be, d.x.size());
+  be.upload(f.values.data(), d.x.data(), d.x.size() * sizeof(float));
+  return f;
+}
+
+TEST(ClassifierFit, LeastSquaresSeparatesBlobsAndNetworkMembersDifferDeterministically) {
+  auto be = make_cpu_backend(1);
+  const Features d;
+  Buffer<int32_t> labels(*be, d.labels.size());
+  be->upload(labels.data(), d.labels.data(), d.labels.size() * sizeof(int32_t));
+  const CellLabels cells{d.labels, d.groups, 3};
+  std::vector<int> train, test;
+  for (int i = 0; i < 90; ++i) (i % 3 ? train : test).push_back(i);
+  MlpConfig cfg;
+  cfg.inputs = 4;
+  cfg.classes = 3;
+  cfg.hidden = {8};
+  ClassifierSettings s;
+  s.kind = ClassifierKind::Linear;
+  DeviceFeatures f = upload(*be, d);
+  const FittedClassifier lin = fit_feature_classifier(*be, f, labels, cells, train, cfg, s, 1);
+  ASSERT_EQ(lin.members.size(), 1u);
+  EXPECT_GT(lin.temperature, 0);
+  EXPECT_EQ(lin.training_rows, train.size());
+  EXPECT_EQ(lin.scaler.mean.size(), 4u);
+  const std::vector<int32_t> pred =
+      argmax_rows(predict_probabilities(lin.nets(), samples_of(f), test), 3);
+  int right = 0;
+  for (size_t i = 0; i < test.size(); ++i) right += pred[i] == d.labels[size_t(test[i])];
+  EXPECT_GE(right, 28) << "of 30";
+
+  s.kind = ClassifierKind::Mlp;
+  s.network.ensemble = 2;
+  s.network.train.epochs = 3;
+  s.network.train.batch = 16;
+  std::vector<size_t> started;
+  auto fit = [&] {
+    DeviceFeatures g = upload(*be, d);
+    return fit_feature_classifier(*be, g, labels, cells, train, cfg, s, 9,
+                                  [&](int, const HoldoutSplit& h) { started.push_back(h.val.size()); });
+  };
+  const FittedClassifier a = fit(), b = fit();
+  ASSERT_EQ(a.members.size(), 2u);
+  EXPECT_EQ(started.size(), 4u);
+  EXPECT_GT(started[0], 0u);
+  EXPECT_EQ(a.temperature, 0);
+  const std::vector<float> a0 = a.members[0].net->block().get_params(*be),
+                           a1 = a.members[1].net->block().get_params(*be),
+                           b0 = b.members[0].net->block().get_params(*be);
+  EXPECT_EQ(a0, b0);  // same seed, same bits
+  EXPECT_NE(a0, a1);  // members differ in seed and slice
+  EXPECT_EQ(a.members[0].epochs.size(), 3u);
+}
+
+}  // namespace
+}  // namespace hep2
