@@ -89,6 +89,7 @@ void print_summary(const Workbench& wb, const Evaluation& e, double seconds) {
 struct SavedFeatures {
   DeviceFeatures features;
   std::vector<int32_t> labels;
+  std::vector<std::string> groups;  // empty when the data names no specimens
   std::vector<int> train, test;
 };
 SavedFeatures load_saved_features(Workbench& wb, const Reading& reading) {
@@ -138,6 +139,7 @@ SavedFeatures load_saved_features(Workbench& wb, const Reading& reading) {
     if (groups.size() != s.labels.size())
       fail(wb.path("groups.json"), " names ", groups.size(), " cells but labels.npy has ",
            s.labels.size(), "; rerun `hep2 extract --out ", wb.run_dir, "`");
+    s.groups = groups;
     wb.set_groups(std::move(groups));
   }
   if (wb.class_names().empty()) {  // a folder from before classes.json
@@ -249,7 +251,7 @@ void add_cv_command(CLI::App& app, Args& a) {
 
 void add_train_ae_command(CLI::App& app, Args& a) {
   CLI::App* cmd = app.add_subcommand("train-ae", "Train the DCAE on the training cells");
-  constexpr unsigned sections = kData | kModel | kAe | kSystem;
+  constexpr unsigned sections = kData | kModel | kAe | kLabelled | kSystem;
   add_run_settings(*cmd, a, sections, "Run folder (default runs/<date-time>)");
   add_resume_flags(*cmd, a.opt);
   cmd->callback([cmd, &a] {
@@ -283,19 +285,19 @@ void add_extract_command(CLI::App& app, Args& a) {
 void add_train_clf_command(CLI::App& app, Args& a) {
   CLI::App* cmd = app.add_subcommand(
       "train-clf", "Train the classifier (MLP or linear) on the extracted features");
-  add_settings(*cmd, a.opt, kClf | kSystem);
+  add_settings(*cmd, a.opt, kClf | kLabelled | kSystem);
   cmd->add_option("--out", a.out, "Run folder with features.npy")->required();
   cmd->callback([cmd, &a] {
     // The classifier's flags given now (and --seed: a new classifier; the split is in split.npy)
     // win over the run's stored settings; the others keep them.
     Options o = options_of_run(a.out, a.opt);
-    copy_given(*cmd, a.opt, o, kClf | kSystem);
+    copy_given(*cmd, a.opt, o, kClf | kLabelled | kSystem);
     Workbench wb(o, a.out);
     for (const Reading& r : wb.readings()) {
       SavedFeatures s = load_saved_features(wb, r);
       Buffer<int32_t> labels(wb.backend(), s.labels.size());
       wb.backend().upload(labels.data(), s.labels.data(), s.labels.size() * sizeof(int32_t));
-      wb.train_clf(s.features, labels, s.labels, s.train, r);
+      wb.train_clf(s.features, labels, s.labels, wb.labelled_subset(s.train, s.labels, s.groups), r);
     }
     std::printf("classifier trained: %s\n", member_files(wb, "mlp", ".ckpt", true).c_str());
   });

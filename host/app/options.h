@@ -23,6 +23,7 @@ struct Options {
   Normalization norm = Normalization::Percentile;
   Channel channel = Channel::Auto;
   double test_fraction = 0.2;  // used when the data has no split of its own
+  int train_cells = 0;  // labelled training cells: a subset of whole specimens (0: all)
   Method method = Method::Dcae;
   // DCAE
   int size = 64;
@@ -38,6 +39,11 @@ struct Options {
   double lr_warmup = 0;
   AeObjective ae_loss = AeObjective::Mse;
   int dcae_ensemble = 1;
+  int ae_min_steps = 0;  // the DCAE trains at least this many steps (more epochs on small data)
+  // Cells the DCAE also learns from, labels unused: "" none, "train" the training cells left out
+  // of train_cells, or a path (folder, manifest, ICPR2012 folder).
+  std::string unlabeled;
+  bool transductive = false;  // allow the evaluation's test cells among the unlabelled cells
   // features
   FeatureKind features = FeatureKind::Latent;
   int stats_stage = 2;

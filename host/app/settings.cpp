@@ -176,6 +176,18 @@ std::vector<Setting> make_table() {
                     "class probabilities. Costs N times the DCAE training",
                     [](const O& o) { return o.dcae_ensemble >= 1 && o.dcae_ensemble <= 20; },
                     "must be in 1..20"));
+  t.push_back(value("ae_min_steps", &O::ae_min_steps, kDcae, kAe,
+                    "At least this many autoencoder steps: on small data the epochs rise to reach "
+                    "it, so that a few hundred cells train as long as thousands (0: --epochs alone)",
+                    [](const O& o) { return o.ae_min_steps >= 0 && o.ae_min_steps <= 10000000; },
+                    "must be in 0..10000000"));
+  t.push_back(value("unlabeled", &O::unlabeled, kDcae, kAe,
+                    "Cells the DCAE also learns from, their labels unused: 'train' (the training "
+                    "cells --train-cells leaves out) or a folder, manifest or ICPR2012 folder; "
+                    "the evaluation's test cells are refused there unless --transductive"));
+  t.push_back(toggle("transductive", &O::transductive, kDcae, kAe,
+                     "Allow the evaluation's test cells among the --unlabeled cells (transductive "
+                     "learning; reports name it)"));
   t.push_back(value("grad_lr", &O::grad_lr, kDcae, kAe,
                     "Hybrid method: learning rate of the gradient-image DCAE (0: the same as --lr)",
                     [](const O& o) { return std::isfinite(o.grad_lr) && o.grad_lr >= 0 && o.grad_lr < 1; },
@@ -234,6 +246,11 @@ std::vector<Setting> make_table() {
                     "Held-out fraction when the data has no split of its own",
                     [](const O& o) { return o.test_fraction > 0 && o.test_fraction < 1; },
                     "must be in (0, 1)"));
+  t.push_back(value("train_cells", &O::train_cells, kEvaluation, kLabelled,
+                    "Labelled training cells: a seeded subset of the training cells made of whole "
+                    "specimens (groups; without groups, blocks of 50 consecutive cells of a class), "
+                    "each class keeping its share (0: all). For learning curves",
+                    [](const O& o) { return o.train_cells >= 0; }, "must be 0 (all) or more"));
   // ---- views (the commands that extract features and train/evaluate in one go)
   t.push_back(value("views", &O::views, kFeatures, kViews,
                     "Rotations/flips of each cell (1..8) whose features the classifier trains on "
@@ -324,7 +341,12 @@ void validate(const Options& o) {
   for (const Setting& s : settings()) need(s.problem(o).empty(), s.flag, s.problem(o));
   // The supervised baseline has neither DCAE features nor a separate classifier: it ignores
   // --features and --classifier (so the preset plus --method supervised is a valid command).
-  if (o.method == Method::Supervised) return;
+  need(!o.transductive || !o.unlabeled.empty(), "--transductive", "needs --unlabeled");
+  if (o.method == Method::Supervised) {
+    need(o.unlabeled.empty(), "--unlabeled",
+         "the supervised baseline learns from labelled cells only: drop it or use --method dcae");
+    return;
+  }
   const bool stats = o.features == FeatureKind::Stats;
   need(!stats || (o.stats_stage >= 1 && size_t(o.stats_stage) <= o.channels.size()),
        "--stats-stage",
@@ -347,6 +369,11 @@ void validate(const Options& o) {
   }
   need(o.classifier != ClassifierKind::Linear || o.clf_ensemble == 1, "--clf-ensemble",
        "must be 1 with --classifier linear (least squares has one exact solution)");
+  need(o.unlabeled.empty() || o.unlabeled == "train" || o.method == Method::Dcae, "--unlabeled",
+       "a path of unlabelled cells needs --method dcae (the hybrid's gradient DCAE learns from the "
+       "data's cells only)");
+  need(o.unlabeled != "train" || o.train_cells > 0, "--unlabeled",
+       "'train' needs --train-cells: without it every training cell is labelled already");
 }
 
 }  // namespace hep2::app

@@ -14,8 +14,9 @@
 
 namespace hep2::app {
 
-// Which commands take a setting: run and cv take every section; train-ae data, model, DCAE and
-// system; train-clf classifier and system; extract, eval and classify system.
+// Which commands take a setting: run and cv take every section; train-ae data, model, DCAE,
+// labelled cells and system; train-clf classifier, labelled cells and system; extract, eval and
+// classify system.
 enum Section : unsigned {
   kData = 1,
   kModel = 2,
@@ -23,7 +24,8 @@ enum Section : unsigned {
   kClf = 8,
   kViews = 16,
   kSystem = 32,
-  kAllSections = 63,
+  kLabelled = 64,  // which training cells carry labels
+  kAllSections = 127,
 };
 
 struct Setting {

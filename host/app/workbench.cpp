@@ -6,20 +6,24 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
 #include "choices.h"
 #include "hep2/core/error.h"
 #include "hep2/io/atomic_file.h"
 #include "hep2/io/npy.h"
+#include "hep2/pipeline/epoch_batches.h"
 #include "hep2/pipeline/cell_list.h"
 #include "hep2/pipeline/model_json.h"
 #include "hep2/pipeline/synth.h"
 #include "hep2/pipeline/trainer_checkpoint.h"
+#include "hep2/pipeline/training_subset.h"
 #include "hep2/report/confusion_png.h"
 #include "hep2/report/csv.h"
 #include "hep2/report/image_grid.h"
 #include "hep2/report/line_plot.h"
 #include "settings.h"
+#include "unlabelled.h"
 
 namespace fs = std::filesystem;
 
@@ -59,7 +63,19 @@ Workbench::Workbench(Options o, std::string dir, const Workbench& shared, SplitI
       be_(shared.be_),
       cells_(shared.cells_),
       split_(std::move(split)),
-      class_names_(shared.class_names_) {}
+      class_names_(shared.class_names_) {
+  labelled_ = labelled_subset(split_.train, data().labels, data().groups);
+}
+
+std::vector<int> Workbench::labelled_subset(const std::vector<int>& train,
+                                            const std::vector<int32_t>& labels,
+                                            const std::vector<std::string>& groups) const {
+  if (opt.train_cells <= 0) return train;
+  Dataset cells;  // what training_subset reads: the classes and specimens of the cells
+  cells.labels = labels;
+  cells.groups = groups;
+  return training_subset(cells, train, size_t(opt.train_cells), opt.seed);
+}
 
 void Workbench::save_config() const {
   dcae_config();
@@ -159,6 +175,7 @@ void Workbench::load_data() {
   if (split_.train.empty() || split_.test.empty())
     fail("the split of ", data().size(), " cells left ", split_.train.size(), " for training and ",
          split_.test.size(), " for testing; both need cells (check the split column or --test-fraction)");
+  labelled_ = labelled_subset(split_.train, data().labels, data().groups);
 }
 
 void Workbench::use_cells(CellSource source) {
@@ -208,6 +225,45 @@ const DeviceImages& Workbench::ae_cells(AeInput input) const {
   return input == AeInput::Images ? cells_->images() : cells_->gradient_magnitudes();
 }
 
+Workbench::AeCells Workbench::ae_training_cells(AeInput input) {
+  if (opt.unlabeled.empty()) return {&ae_cells(input), labelled_, 0};
+  if (opt.unlabeled == "train")
+    return {&ae_cells(input), split_.train, split_.train.size() - labelled_.size()};
+  const Dataset& d = data();
+  if (!with_unlabeled_) {
+    const CellList list = open_unlabelled(opt.unlabeled);
+    Dataset extra = load_dataset(list, preprocess_options(opt.size));
+    if (extra.size() == 0) fail("--unlabeled ", opt.unlabeled, ": no cells");
+    // Never the evaluation's test cells, unless asked: the figures would be transductive.
+    if (!opt.transductive) {
+      std::set<std::string> test_files;
+      for (int i : split_.test)
+        if (size_t(i) < d.paths.size()) test_files.insert(fs::weakly_canonical(d.paths[size_t(i)]).string());
+      for (const std::string& p : extra.paths)
+        if (test_files.count(fs::weakly_canonical(p).string()))
+          fail("--unlabeled ", opt.unlabeled, ": ", p, " is a test cell of this evaluation; leave the "
+               "test cells out of the unlabelled cells, or give --transductive (the report then says so)");
+    }
+    std::vector<float> images = d.images;
+    images.insert(images.end(), extra.images.begin(), extra.images.end());
+    std::vector<int32_t> labels = d.labels;
+    labels.resize(labels.size() + extra.size(), -1);
+    Shape4 shape = d.shape;
+    shape.n = int(d.size() + extra.size());
+    with_unlabeled_ = std::make_shared<DeviceImages>(upload_images(*be_, shape, images, labels));
+  }
+  std::vector<int> rows = labelled_;
+  for (size_t i = d.size(); i < with_unlabeled_->size(); ++i) rows.push_back(int(i));
+  return {with_unlabeled_.get(), rows, with_unlabeled_->size() - d.size()};
+}
+
+int Workbench::ae_epochs(size_t cells) const {
+  if (opt.ae_min_steps <= 0 || opt.epochs == 0 || cells == 0) return opt.epochs;
+  const size_t per_epoch = EpochBatches{cells, std::min(opt.batch, int(cells))}.steps();
+  const size_t need = (size_t(opt.ae_min_steps) + per_epoch - 1) / per_epoch;
+  return std::max(opt.epochs, int(std::min<size_t>(need, 100000)));
+}
+
 TrainedDcae Workbench::train_ae(bool resume, const DcaeMember& member, AeInput input) {
   const std::string suffix = member.tag + suffix_of(input);
   TrainedDcae ae;
@@ -216,6 +272,8 @@ TrainedDcae Workbench::train_ae(bool resume, const DcaeMember& member, AeInput i
   ae.latent_end = m.latent_end;
   ae.net = std::make_unique<Trainer>(*be_, std::move(m.net), opt.batch, adam(ae_lr(input), 0.f));
   Trainer& net = *ae.net;
+  const AeCells training = ae_training_cells(input);
+  const int epochs = ae_epochs(training.rows.size());
   AeTrainState state;
   const std::string file = ae_file(member, input);
   if (resume && fs::exists(file)) {
@@ -230,8 +288,8 @@ TrainedDcae Workbench::train_ae(bool resume, const DcaeMember& member, AeInput i
       fail(file, ": the checkpoint's training state is not what hep2 writes (", e.what(),
            "); start again without --resume");
     }
-    if (state.finished(opt.epochs))
-      std::fprintf(stderr, "%s: trained (%d epochs)\n", file.c_str(), opt.epochs);
+    if (state.finished(epochs))
+      std::fprintf(stderr, "%s: trained (%d epochs)\n", file.c_str(), epochs);
     else
       std::fprintf(stderr, "%s: resuming at epoch %d, step %zu\n", file.c_str(), state.epoch,
                    state.step);
@@ -239,7 +297,7 @@ TrainedDcae Workbench::train_ae(bool resume, const DcaeMember& member, AeInput i
     net.init(opt.init, member.seed);
   }
   AeTrainOptions to;
-  to.epochs = opt.epochs;
+  to.epochs = epochs;
   to.batch = opt.batch;
   to.augment = !opt.no_augment;
   to.noise = float(opt.ae_noise);
@@ -260,15 +318,26 @@ TrainedDcae Workbench::train_ae(bool resume, const DcaeMember& member, AeInput i
     write_csv(path("ae" + suffix + "_log.csv"), {"epoch", "loss", "seconds", "images_per_s"},
               rows);
   };
-  if (!state.finished(opt.epochs)) {
+  const size_t steps = size_t(epochs) * EpochBatches{training.rows.size(),
+                                                    std::min(opt.batch, int(training.rows.size()))}.steps();
+  record.dcae.push_back({{"member", member.index + 1}, {"seed", member.seed},
+                         {"input", input == AeInput::Images ? "cells" : "gradient magnitudes"},
+                         {"cells", training.rows.size()}, {"unlabelled_cells", training.unlabelled},
+                         {"epochs", epochs}, {"steps", steps}});
+  record.unlabelled_cells = training.unlabelled;
+  if (!state.finished(epochs)) {
     std::string which;
     if (opt.dcae_ensemble > 1)
       which = " (DCAE " + std::to_string(member.index + 1) + " of " +
               std::to_string(opt.dcae_ensemble) + ", seed " + std::to_string(member.seed) + ")";
-    std::fprintf(stderr, "%s%s%s on %s: %zu training cells, %d epochs\n", ae.config.describe().c_str(),
+    std::string unlabelled;
+    if (training.unlabelled)
+      unlabelled = " (" + std::to_string(training.unlabelled) + " of them unlabelled)";
+    std::fprintf(stderr, "%s%s%s on %s: %zu training cells%s, %d epochs (%zu steps)\n",
+                 ae.config.describe().c_str(),
                  input == AeInput::Images ? "" : " (gradient-magnitude images)", which.c_str(),
-                 be_->name().c_str(), split_.train.size(), opt.epochs);
-    AeTrainResult r = train_autoencoder(net, ae_cells(input), split_.train, to, state, control,
+                 be_->name().c_str(), training.rows.size(), unlabelled.c_str(), epochs, steps);
+    AeTrainResult r = train_autoencoder(net, *training.images, training.rows, to, state, control,
                                         progress_.fn());
     progress_.finish();
     times.train_ae_images_per_s = r.images_per_s;
@@ -398,8 +467,9 @@ Evaluation Workbench::run_method(bool save) {
   std::vector<int32_t> truth;
   for (int r : split_.test) truth.push_back(data().labels[r]);
   times.train_clf_seconds = 0;  // this run's classifiers, all DCAE members' together
+  record.labelled_cells = labelled_.size();
   if (opt.method == Method::Supervised) {
-    FittedClassifier clf = train_supervised(split_.train);
+    FittedClassifier clf = train_supervised(labelled_);
     std::vector<ProbabilityMean> probs(1);
     probs[0].add(predict_probabilities(clf.nets(), samples_of(cells_->images(), false, opt.views),
                                        split_.test));
@@ -412,7 +482,7 @@ Evaluation Workbench::run_method(bool save) {
     for (const Reading& reading : readings(member)) {
       DeviceFeatures f = method_features(reading);
       if (save) save_features(f, reading);
-      FittedClassifier clf = train_clf(f, cells_->images().labels, data().labels, split_.train, reading);
+      FittedClassifier clf = train_clf(f, cells_->images().labels, data().labels, labelled_, reading);
       member_probs.add(predict_probabilities(clf.nets(), samples_of(f), split_.test));
     }
   }
@@ -431,12 +501,13 @@ void Workbench::remove_members_from(const std::string& stem, int first) const {
 MemberStart Workbench::announce_members(const std::string& describe) const {
   return [this, describe](int k, const HoldoutSplit& s) {
     progress_.finish();
+    const std::string off = s.off.empty() ? "" : " (no early stopping: " + s.off + ")";
     if (opt.clf_ensemble > 1)
-      std::fprintf(stderr, "%s, member %d of %d: %zu training, %zu validation cells\n",
-                   describe.c_str(), k + 1, opt.clf_ensemble, s.fit.size(), s.val.size());
+      std::fprintf(stderr, "%s, member %d of %d: %zu training, %zu validation cells%s\n",
+                   describe.c_str(), k + 1, opt.clf_ensemble, s.fit.size(), s.val.size(), off.c_str());
     else
-      std::fprintf(stderr, "%s: %zu training, %zu validation cells\n", describe.c_str(),
-                   s.fit.size(), s.val.size());
+      std::fprintf(stderr, "%s: %zu training, %zu validation cells%s\n", describe.c_str(),
+                   s.fit.size(), s.val.size(), off.c_str());
   };
 }
 
@@ -454,6 +525,32 @@ ClassifierSettings Workbench::classifier_settings() const {
   s.least_squares.balance = opt.clf_balance;
   s.least_squares.ridge = opt.clf_ridge;
   return s;
+}
+
+namespace {
+// How a fitted network stopped, in words.
+std::string stopping_of(const FittedMember& m, int max_epochs) {
+  const int run = int(m.epochs.size());
+  if (!m.cells.val.empty())
+    return "early stopping on " + std::to_string(m.cells.val.size()) + " cells" +
+           (m.cells.val_groups ? " (" + std::to_string(m.cells.val_groups) + " specimens)" : "") +
+           ": best epoch " + std::to_string(m.best_epoch) + " of " + std::to_string(run) + " run (at most " +
+           std::to_string(max_epochs) + ")";
+  return "no early stopping (" + (m.cells.off.empty() ? std::string("no hold-out asked for") : m.cells.off) +
+         "): " + std::to_string(run) + " epochs";
+}
+}  // namespace
+
+void Workbench::record_classifier(const FittedClassifier& c, const std::string& stem) {
+  for (size_t k = 0; k < c.members.size(); ++k) {
+    const FittedMember& m = c.members[k];
+    record.classifiers.push_back(
+        {{"file", member_file(stem, int(k)).substr(run_dir.size() + 1)},
+         {"cells", m.cells.fit.size()},
+         {"validation_cells", m.cells.val.size()},
+         {"stopping", c.temperature > 0 ? std::string("least squares, solved exactly")
+                                        : stopping_of(m, opt.clf_epochs)}});
+  }
 }
 
 void Workbench::save_networks(const FittedClassifier& c, const std::string& stem,
@@ -483,6 +580,7 @@ FittedClassifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& 
   progress_.finish();
   times.train_clf_seconds += clf.seconds;
   const std::string stem = "mlp" + reading.tag;
+  record_classifier(clf, stem);
   const std::string log = "clf_log" + reading.tag + ".csv";
   if (settings.kind == ClassifierKind::Linear) {
     std::fprintf(stderr,
@@ -531,6 +629,7 @@ FittedClassifier Workbench::train_supervised(const std::vector<int>& train) {
       classifier_settings().network, opt.seed, announce_members(what), progress_.fn());
   progress_.finish();
   times.train_clf_seconds += clf.seconds;
+  record_classifier(clf, "supervised");
   save_networks(clf, "supervised", "clf_log.csv", [&](int k, int best_epoch) {
     return nlohmann::json{{"kind", "supervised"}, {"config", to_json(dc)},
                           {"class_names", class_names_}, {"best_epoch", best_epoch},
@@ -575,7 +674,7 @@ FittedClassifier Workbench::load_clf(int inputs, int classes, const Reading& rea
       }
       auto mlp = std::make_unique<Trainer>(*be_, build_mlp(cfg), opt.clf_batch, adam(opt.clf_lr, 0.f));
       restore_trainer(file, *mlp, c);
-      fitted.members.push_back({std::move(mlp), c.header.value("best_epoch", 0), {}});
+      fitted.members.push_back({std::move(mlp), c.header.value("best_epoch", 0), {}, {}});
     } catch (const nlohmann::json::exception& e) {
       fail(file, ": the checkpoint's header is not what hep2 writes (", e.what(),
            "); retrain with `hep2 train-ae` / `hep2 train-clf`");
@@ -632,6 +731,12 @@ void Workbench::write_metrics(const Evaluation& e, const std::vector<Probability
   npy::save(path("test_labels.npy"), e.truth.data(), {e.truth.size()});
   const std::vector<int32_t> r(e.rows.begin(), e.rows.end());
   npy::save(path("test_rows.npy"), r.data(), {r.size()});
+  if (!record.dcae.empty() || !record.classifiers.empty())
+    j["training"] = {{"labelled_cells", record.labelled_cells},
+                     {"unlabelled_cells", record.unlabelled_cells},
+                     {"transductive", opt.transductive},
+                     {"dcae", record.dcae},
+                     {"classifiers", record.classifiers}};
   j["images_per_s"] = {{"train_ae", times.train_ae_images_per_s},
                        {"extract", times.extract_images_per_s}};
   j["train_clf_seconds"] = times.train_clf_seconds;

@@ -27,6 +27,13 @@ struct PhaseTimes {
   double train_ae_images_per_s = 0, extract_images_per_s = 0, train_clf_seconds = 0;
 };
 
+// What a run's training did, for metrics.json and the summary: how many cells each DCAE learnt
+// from and for how long, and on what each classifier stopped.
+struct TrainingRecord {
+  size_t labelled_cells = 0, unlabelled_cells = 0;
+  nlohmann::json dcae = nlohmann::json::array(), classifiers = nlohmann::json::array();
+};
+
 // Training was stopped on request after its state was saved; main() prints the message and
 // exits with `code` (130 after a signal, 0 for --stop-after-steps).
 struct Stopped : std::runtime_error {
@@ -89,6 +96,14 @@ class Workbench {
   ResidentCells& cells() const { return *cells_; }
   const Dataset& data() const { return cells_->data(); }
   const SplitIndices& split() const { return split_; }
+  // The training cells the classifiers learn from: split().train, or its --train-cells subset of
+  // whole specimens (seeded by --seed).
+  const std::vector<int>& labelled() const { return labelled_; }
+  // The --train-cells subset of `train` (all of it when --train-cells is 0) for cells with these
+  // classes and specimens.
+  std::vector<int> labelled_subset(const std::vector<int>& train, const std::vector<int32_t>& labels,
+                                   const std::vector<std::string>& groups) const;
+  TrainingRecord record;
   PreprocessOptions preprocess_options(int size) const;
   const std::vector<std::string>& class_names() const { return class_names_; }
 
@@ -144,6 +159,16 @@ class Workbench {
 
  private:
   std::string ae_file(const DcaeMember& member, AeInput input) const;
+  // The cells an autoencoder learns from: the labelled ones and, with --unlabeled, the others
+  // (the rest of the training cells, or cells of another source appended after the data's).
+  struct AeCells {
+    const DeviceImages* images;
+    std::vector<int> rows;
+    size_t unlabelled = 0;
+  };
+  AeCells ae_training_cells(AeInput input);
+  // --epochs, raised on small data to reach --ae-min-steps.
+  int ae_epochs(size_t cells) const;
   const DeviceImages& ae_cells(AeInput input) const;
   double ae_lr(AeInput input) const;  // --lr, or --grad-lr for the gradient DCAE
   FeatureOptions feature_options() const;
@@ -158,6 +183,8 @@ class Workbench {
   nlohmann::json classifier_header(const MlpConfig& cfg, const FittedClassifier& c, int views,
                                    int member, int best_epoch) const;
   void remove_members_from(const std::string& stem, int first) const;
+  // Adds how each member of c (saved as <stem>...) fitted and stopped to `record`.
+  void record_classifier(const FittedClassifier& c, const std::string& stem);
   std::string member_file(const std::string& stem, int member) const;
   void write_reconstructions(const TrainedDcae& ae, const DcaeMember& member, AeInput input) const;
   void write_metrics(const Evaluation& e, const std::vector<ProbabilityMean>& members) const;
@@ -166,7 +193,9 @@ class Workbench {
 
   std::shared_ptr<Backend> be_;
   std::shared_ptr<ResidentCells> cells_;
+  std::shared_ptr<DeviceImages> with_unlabeled_;  // the data's cells, then --unlabeled's
   SplitIndices split_;
+  std::vector<int> labelled_;
   std::vector<std::string> class_names_, groups_;
   mutable ProgressLine progress_;
 };

@@ -29,7 +29,7 @@ FittedClassifier fit_network_ensemble(Backend& be, const std::function<Network()
     to.seed = member_seed;
     ClfTrainResult r = train_classifier(*net, x, labels, s.fit, s.val, to, progress);
     fitted.seconds += r.seconds;
-    fitted.members.push_back({std::move(net), r.best_epoch, std::move(r.epochs)});
+    fitted.members.push_back({std::move(net), r.best_epoch, std::move(r.epochs), s});
   }
   return fitted;
 }
@@ -61,7 +61,7 @@ FittedClassifier fit_linear(Backend& be, const DeviceFeatures& f, const CellLabe
   net->block().set_params(be, params);
   fitted.temperature = w.temperature;
   fitted.training_rows = y.size();
-  fitted.members.push_back({std::move(net), 0, {}});
+  fitted.members.push_back({std::move(net), 0, {}, {train, {}, 0, {}}});
   return fitted;
 }
 

@@ -30,10 +30,21 @@ HoldoutSplit hold_out_validation(const std::vector<int>& train, const std::vecto
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(uint32_t(i))]);
     const size_t want = size_t(std::floor(options.fraction * double(train.size())));
     for (const auto* g : order) {  // whole groups until the slice is big enough
-      auto& side = val.size() < want || val.empty() ? val : fit;
+      const bool to_val = val.size() < want || val.empty();
+      auto& side = to_val ? val : fit;
       side.insert(side.end(), g->begin(), g->end());
+      s.val_groups += to_val;
     }
     if (fit.empty()) std::swap(fit, val);  // a single group: no hold-out possible
+    if (s.val_groups < kMinHoldoutGroups) {
+      s.off = "the hold-out would rest on " + std::to_string(s.val_groups) + " specimen" +
+              (s.val_groups == 1 ? "" : "s") + " (fewer than " + std::to_string(kMinHoldoutGroups) + ")";
+      s.fit = train;
+      std::sort(s.fit.begin(), s.fit.end());
+      s.val.clear();
+      s.val_groups = 0;
+      return s;
+    }
   } else {
     std::vector<std::vector<int>> by_class(size_t(std::max(classes, 0)));
     for (int i : train) by_class.at(size_t(labels.at(size_t(i)))).push_back(i);
@@ -46,6 +57,16 @@ HoldoutSplit hold_out_validation(const std::vector<int>& train, const std::vecto
       const size_t blocks = nv ? std::max<size_t>(1, v.size() / nv) : 1;
       const size_t end = v.size() - (size_t(member) % blocks) * nv, begin = end - nv;
       for (size_t i = 0; i < v.size(); ++i) (i >= begin && i < end ? val : fit).push_back(v[i]);
+      if (options.mode == Holdout::Specimen && !v.empty() && nv < kMinHoldoutCellsPerClass &&
+          s.off.empty())
+        s.off = "the hold-out would hold " + std::to_string(nv) + " cells of a class (fewer than " +
+                std::to_string(kMinHoldoutCellsPerClass) + ", part of one specimen)";
+    }
+    if (!s.off.empty()) {
+      s.fit = train;
+      std::sort(s.fit.begin(), s.fit.end());
+      s.val.clear();
+      return s;
     }
   }
   std::sort(fit.begin(), fit.end());

@@ -1,7 +1,7 @@
 // The training loops: autoencoder, feature extraction, classifier, prediction.
 #include "hep2/pipeline/training.h"
 
-#include "epoch_batches.h"
+#include "hep2/pipeline/epoch_batches.h"
 
 #include <algorithm>
 #include <chrono>

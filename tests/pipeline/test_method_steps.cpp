@@ -19,14 +19,15 @@
 namespace hep2 {
 namespace {
 
-// 60 cells of 3 classes from 6 specimens (two per class, ten cells each, stored together).
+// Cells of 3 classes from specimens of ten cells each (stored together), `per_class` specimens a
+// class.
 struct Cells {
   std::vector<int32_t> labels;
   std::vector<std::string> groups;
-  Cells() {
-    for (int s = 0; s < 6; ++s)
+  explicit Cells(int per_class = 10) {
+    for (int s = 0; s < 3 * per_class; ++s)
       for (int i = 0; i < 10; ++i) {
-        labels.push_back(s / 2);
+        labels.push_back(s / per_class);
         groups.push_back("specimen" + std::to_string(s));
       }
   }
@@ -48,43 +49,71 @@ void expect_partition(const HoldoutSplit& s, const std::vector<int>& train) {
 }
 
 TEST(Holdout, SpecimenModeHoldsOutWholeSpecimens) {
-  Cells c;
-  const std::vector<int> train = range(0, 60);
-  const HoldoutSplit s = hold_out_validation(train, c.labels, c.groups, 3, {0.1, Holdout::Specimen}, 0, 7);
+  Cells c;  // 30 specimens, 300 cells
+  const std::vector<int> train = range(0, 300);
+  const HoldoutOptions o{0.1, Holdout::Specimen};
+  const HoldoutSplit s = hold_out_validation(train, c.labels, c.groups, 3, o, 0, 7);
   expect_partition(s, train);
-  ASSERT_FALSE(s.val.empty());
+  EXPECT_TRUE(s.off.empty()) << s.off;
   std::set<std::string> val_groups, fit_groups;
   for (int i : s.val) val_groups.insert(c.groups[i]);
   for (int i : s.fit) fit_groups.insert(c.groups[i]);
   for (const std::string& g : val_groups) EXPECT_EQ(fit_groups.count(g), 0u) << g;
-  EXPECT_EQ(s.val.size(), 10u);  // one specimen reaches the tenth
-  // Deterministic, and another member or seed may take another specimen.
-  EXPECT_EQ(hold_out_validation(train, c.labels, c.groups, 3, {0.1, Holdout::Specimen}, 0, 7).val, s.val);
+  EXPECT_EQ(s.val.size(), 30u);  // three specimens reach the tenth
+  EXPECT_EQ(s.val_groups, 3u);
+  // Deterministic, and other members take other specimens.
+  EXPECT_EQ(hold_out_validation(train, c.labels, c.groups, 3, o, 0, 7).val, s.val);
   std::set<std::vector<int>> slices;
-  for (int m = 0; m < 6; ++m)
-    slices.insert(hold_out_validation(train, c.labels, c.groups, 3, {0.1, Holdout::Specimen}, m, 7).val);
+  for (int m = 0; m < 6; ++m) slices.insert(hold_out_validation(train, c.labels, c.groups, 3, o, m, 7).val);
   EXPECT_GT(slices.size(), 1u);
 }
 
-TEST(Holdout, WithoutGroupsTheLastCellsOfEachClassAndTheMembersTakeOtherBlocks) {
-  Cells c;
-  const std::vector<std::string> none;
+// Early stopping must not rest on one or two specimens: then there is no slice, and `off` says why.
+TEST(Holdout, TooFewSpecimensToHoldOutMeansNoEarlyStopping) {
+  Cells c(2);  // 6 specimens, 60 cells: a tenth is one specimen
   const std::vector<int> train = range(0, 60);
-  const HoldoutSplit s0 = hold_out_validation(train, c.labels, none, 3, {0.1, Holdout::Specimen}, 0, 7);
+  const HoldoutSplit s = hold_out_validation(train, c.labels, c.groups, 3, {0.1, Holdout::Specimen}, 0, 7);
+  EXPECT_EQ(s.fit, train);
+  EXPECT_TRUE(s.val.empty());
+  EXPECT_NE(s.off.find("rest on 1 specimen (fewer than 3)"), std::string::npos) << s.off;
+  // Without groups: the last cells of a class stand for its specimens; 2 of them are too few.
+  const HoldoutSplit b = hold_out_validation(train, c.labels, {}, 3, {0.1, Holdout::Specimen}, 0, 7);
+  EXPECT_EQ(b.fit, train);
+  EXPECT_NE(b.off.find("2 cells of a class (fewer than 30"), std::string::npos) << b.off;
+  // A random slice does not rest on specimens: it stays.
+  const HoldoutSplit r = hold_out_validation(train, c.labels, c.groups, 3, {0.1, Holdout::Random}, 0, 7);
+  EXPECT_EQ(r.val.size(), 6u);
+  EXPECT_TRUE(r.off.empty());
+}
+
+TEST(Holdout, WithoutGroupsTheLastCellsOfEachClassAndTheMembersTakeOtherBlocks) {
+  Cells c(40);  // 400 cells a class
+  const std::vector<std::string> none;
+  const std::vector<int> train = range(0, 1200);
+  const HoldoutOptions o{0.1, Holdout::Specimen};
+  const HoldoutSplit s0 = hold_out_validation(train, c.labels, none, 3, o, 0, 7);
   expect_partition(s0, train);
-  EXPECT_EQ(s0.val, (std::vector<int>{18, 19, 38, 39, 58, 59}));  // two of twenty per class
-  const HoldoutSplit s1 = hold_out_validation(train, c.labels, none, 3, {0.1, Holdout::Specimen}, 1, 7);
-  EXPECT_EQ(s1.val, (std::vector<int>{16, 17, 36, 37, 56, 57}));
+  EXPECT_TRUE(s0.off.empty()) << s0.off;
+  std::vector<int> last;  // the last 40 of each class
+  for (int k = 0; k < 3; ++k)
+    for (int i = 400 * k + 360; i < 400 * (k + 1); ++i) last.push_back(i);
+  EXPECT_EQ(s0.val, last);
+  const HoldoutSplit s1 = hold_out_validation(train, c.labels, none, 3, o, 1, 7);
+  std::vector<int> before;  // member 2 takes the block before
+  for (int k = 0; k < 3; ++k)
+    for (int i = 400 * k + 320; i < 400 * k + 360; ++i) before.push_back(i);
+  EXPECT_EQ(s1.val, before);
   const HoldoutSplit r = hold_out_validation(train, c.labels, c.groups, 3, {0.1, Holdout::Random}, 0, 7);
   expect_partition(r, train);
-  EXPECT_EQ(r.val.size(), 6u);  // stratified: two per class
+  EXPECT_EQ(r.val.size(), 120u);  // stratified: forty per class
   for (int k = 0; k < 3; ++k)
-    EXPECT_EQ(std::count_if(r.val.begin(), r.val.end(), [&](int i) { return c.labels[i] == k; }), 2);
+    EXPECT_EQ(std::count_if(r.val.begin(), r.val.end(), [&](int i) { return c.labels[i] == k; }), 40);
   const HoldoutSplit off = hold_out_validation(train, c.labels, c.groups, 3, {0.0, Holdout::Specimen}, 0, 7);
   EXPECT_EQ(off.fit, train);
   EXPECT_TRUE(off.val.empty());
+  EXPECT_TRUE(off.off.empty());
   // Only training cells are ever held out.
-  const std::vector<int> part = {0, 1, 2, 20, 21, 22, 40, 41, 42, 43};
+  const std::vector<int> part = {0, 1, 2, 400, 401, 402, 800, 801, 802, 803};
   expect_partition(hold_out_validation(part, c.labels, c.groups, 3, {0.3, Holdout::Random}, 0, 1), part);
 }
 

@@ -46,6 +46,7 @@ struct FittedMember {
   std::unique_ptr<Trainer> net;
   int best_epoch = 0;
   std::vector<EpochStat> epochs;
+  HoldoutSplit cells;  // what it fitted and stopped on (and why it had no early stopping)
 };
 
 struct FittedClassifier {

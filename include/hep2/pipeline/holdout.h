@@ -20,7 +20,18 @@ struct HoldoutOptions {
 
 struct HoldoutSplit {
   std::vector<int> fit, val;  // both sorted
+  size_t val_groups = 0;      // specimens in val (Holdout::Specimen with groups)
+  std::string off;            // why there is no slice although one was asked for; "" otherwise
 };
+
+// Early stopping on too few specimens stops on their particulars (a few hundred cells from twenty
+// slides leave one or two specimens to hold out, and stopping then is worse than none: measured on
+// a 721-cell contest set, docs/accuracy.md). Holdout::Specimen therefore gives no slice (fit =
+// train: the classifier trains its whole epoch budget) when the slice would hold fewer than
+// kMinHoldoutGroups specimens, or, without groups, fewer than kMinHoldoutCellsPerClass cells of
+// some class (less than a few specimens' worth); `off` says so.
+inline constexpr size_t kMinHoldoutGroups = 3;
+inline constexpr size_t kMinHoldoutCellsPerClass = 30;
 
 // The slice for ensemble member `member` (0-based; members take different slices) of a
 // classifier seeded with `seed`. labels and groups describe every cell (groups may be empty or

@@ -1,0 +1,124 @@
+// Small labelled sets, through the binary: --train-cells keeps whole specimens and the DCAE then
+// learns from those cells only, --unlabeled train gives it the rest of the training cells without
+// their labels, --unlabeled PATH cells from elsewhere (never the test cells unless
+// --transductive), --ae-min-steps lengthens training on small data, train-clf takes a subset of
+// an existing run's cells, and metrics.json says what each part trained on and how it stopped.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "support/run_folder.h"
+#include "support/run_hep2.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using hep2::test::Result;
+using hep2::test::read_json;
+using hep2::test::run_hep2;
+
+std::string temp_dir(const std::string& name) {
+  return hep2::test::fresh_temp_dir("hep2_small_", name);
+}
+
+size_t lines_of(const std::string& file) {
+  std::ifstream f(file);
+  size_t n = 0;
+  for (std::string line; std::getline(f, line);) ++n;
+  return n;
+}
+
+const std::string kSmall =
+    "--device cpu --threads 1 --synth-count 200 --size 16 --channels 4,8 --epochs 1 --batch 16 "
+    "--clf-epochs 3 --seed 2";
+
+TEST(SmallData, TrainCellsTrainsDcaeAndClassifierOnTheSubset) {
+  const std::string dir = temp_dir("subset");
+  Result r = run_hep2("run " + kSmall + " --train-cells 60 --ae-min-steps 20 --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const nlohmann::json t = read_json(dir + "/metrics.json").at("training");
+  const size_t labelled = t.at("labelled_cells");
+  // Whole specimens (5 cells each here), each of the 5 classes its share of 60 (12), the last
+  // specimen whole: 60 to 80 cells.
+  EXPECT_GE(labelled, 60u);
+  EXPECT_LE(labelled, 80u);
+  EXPECT_EQ(t.at("unlabelled_cells"), 0);
+  ASSERT_EQ(t.at("dcae").size(), 1u);
+  EXPECT_EQ(t.at("dcae")[0].at("cells"), labelled);
+  // --ae-min-steps 20 with 4 steps an epoch (batch 16): 5 epochs, not --epochs 1.
+  const size_t per_epoch = (labelled + 15) / 16;
+  const size_t epochs = (20 + per_epoch - 1) / per_epoch;
+  EXPECT_EQ(t.at("dcae")[0].at("epochs"), epochs);
+  EXPECT_EQ(t.at("dcae")[0].at("steps"), epochs * per_epoch);
+  EXPECT_EQ(lines_of(dir + "/ae_log.csv"), epochs + 1);
+  ASSERT_EQ(t.at("classifiers").size(), 1u);
+  const nlohmann::json& c = t.at("classifiers")[0];
+  EXPECT_EQ(c.at("cells").get<size_t>() + c.at("validation_cells").get<size_t>(), labelled);
+  // A few dozen cells leave one or two specimens to hold out: no early stopping, said so.
+  EXPECT_NE(c.at("stopping").get<std::string>().find("no early stopping"), std::string::npos) << c;
+  EXPECT_NE(r.output.find("no early stopping: the hold-out would rest on"), std::string::npos) << r.output;
+  EXPECT_EQ(read_json(dir + "/config.json").at("train_cells"), 60);
+  fs::remove_all(dir);
+}
+
+TEST(SmallData, UnlabelledTrainingCellsTeachTheDcaeOnly) {
+  const std::string a = temp_dir("unl_a"), b = temp_dir("unl_b");
+  Result ra = run_hep2("run " + kSmall + " --train-cells 60 --unlabeled train --out " + a);
+  ASSERT_EQ(ra.code, 0) << ra.output;
+  const nlohmann::json t = read_json(a + "/metrics.json").at("training");
+  const size_t labelled = t.at("labelled_cells"), unlabelled = t.at("unlabelled_cells");
+  const size_t train = 200 - read_json(a + "/metrics.json").at("test_cells").get<size_t>();
+  EXPECT_EQ(labelled + unlabelled, train);
+  EXPECT_GT(unlabelled, 0u);
+  EXPECT_EQ(t.at("dcae")[0].at("cells"), train);  // every training cell
+  EXPECT_EQ(t.at("classifiers")[0].at("cells").get<size_t>() +
+                t.at("classifiers")[0].at("validation_cells").get<size_t>(),
+            labelled);
+  // The DCAE is the one a run on every training cell trains: the same checkpoint.
+  Result rb = run_hep2("run " + kSmall + " --out " + b);
+  ASSERT_EQ(rb.code, 0) << rb.output;
+  EXPECT_TRUE(hep2::test::same_parameters(a + "/dcae.ckpt", b + "/dcae.ckpt"));
+  // ... and train-clf on that run with --train-cells 60 gives the subset run's classifier.
+  Result c = run_hep2("train-clf --device cpu --threads 1 --train-cells 60 --out " + b);
+  ASSERT_EQ(c.code, 0) << c.output;
+  EXPECT_TRUE(hep2::test::same_parameters(a + "/mlp.ckpt", b + "/mlp.ckpt"));
+  // 'train' without --train-cells is refused: nothing would be unlabelled.
+  Result bad = run_hep2("run " + kSmall + " --unlabeled train --out " + a + "_x");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.output.find("option --unlabeled: 'train' needs --train-cells"), std::string::npos)
+      << bad.output;
+  fs::remove_all(a);
+  fs::remove_all(b);
+}
+
+TEST(SmallData, UnlabelledCellsFromElsewhereButNeverTheTestCells) {
+  const std::string cells = temp_dir("cells"), more = temp_dir("more"), run = temp_dir("path");
+  ASSERT_EQ(run_hep2("synth --count 100 --size 16 --seed 3 --out " + cells).code, 0);
+  ASSERT_EQ(run_hep2("synth --count 40 --size 16 --seed 8 --out " + more).code, 0);
+  const std::string base = "run --device cpu --threads 1 --data " + cells +
+                           "/manifest.csv --size 16 --channels 4,8 --epochs 1 --batch 16 "
+                           "--clf-epochs 2 --out " + run;
+  Result r = run_hep2(base + " --unlabeled " + more);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const nlohmann::json t = read_json(run + "/metrics.json").at("training");
+  EXPECT_EQ(t.at("unlabelled_cells"), 40);
+  EXPECT_EQ(t.at("dcae")[0].at("cells"), t.at("labelled_cells").get<size_t>() + 40);
+  EXPECT_FALSE(t.at("transductive").get<bool>());
+  fs::remove_all(run);
+  // The data's own cells include its test cells: refused, naming one, unless --transductive.
+  Result leak = run_hep2(base + " --unlabeled " + cells);
+  EXPECT_EQ(leak.code, 1) << leak.output;
+  EXPECT_NE(leak.output.find("is a test cell of this evaluation"), std::string::npos) << leak.output;
+  EXPECT_NE(leak.output.find("--transductive"), std::string::npos) << leak.output;
+  Result trans = run_hep2(base + " --unlabeled " + cells + " --transductive");
+  ASSERT_EQ(trans.code, 0) << trans.output;
+  EXPECT_TRUE(read_json(run + "/metrics.json").at("training").at("transductive").get<bool>());
+  for (const std::string& d : {cells, more, run}) fs::remove_all(d);
+}
+
+}  // namespace
