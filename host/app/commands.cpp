@@ -74,6 +74,18 @@ void print_summary(const Workbench& wb, const Evaluation& e, double seconds) {
       std::printf(" %.2f%% (seed %llu)", 100 * mm.metrics.mca, (unsigned long long)mm.seed);
     std::printf("\n");
   }
+  const TrainingRecord& t = wb.record;
+  if (!t.dcae.empty()) {
+    const nlohmann::json& d = t.dcae[0];
+    std::printf("trained: each DCAE on %zu cells", d.at("cells").get<size_t>());
+    if (t.unlabelled_cells)
+      std::printf(" (%zu of them unlabelled%s)", t.unlabelled_cells,
+                  wb.opt.transductive ? ", transductive" : "");
+    std::printf(", %d epochs = %zu steps; ", d.at("epochs").get<int>(), d.at("steps").get<size_t>());
+  }
+  if (!t.classifiers.empty())
+    std::printf("%sclassifier on %zu labelled cells, %s\n", t.dcae.empty() ? "trained: " : "",
+                t.labelled_cells, t.classifiers[0].at("stopping").get<std::string>().c_str());
   if (wb.times.train_ae_images_per_s > 0)
     std::printf("throughput: DCAE training %.0f images/s, feature extraction %.0f images/s; "
                 "total %.1f s\n",

@@ -71,6 +71,7 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
 
   Summary acc, mca, gacc, gmca, member_mca;
   std::map<int, Summary> reading_mca;  // by reading size: every member of every run
+  std::vector<Summary> recall(wb.class_names().size());  // by class: where the errors are
   nlohmann::json runs = nlohmann::json::array();
   for (uint64_t seed : seeds) {
     std::vector<SplitIndices> splits;
@@ -92,6 +93,9 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
       mca.v.push_back(m.mca);
       nlohmann::json r = {{"seed", seed}, {"fold", k + 1}, {"accuracy", m.accuracy},
                           {"mca", m.mca}, {"test_cells", m.count}, {"folder", unit_dir}};
+      r["per_class_recall"] = m.recall;
+      for (size_t c = 0; c < recall.size() && c < m.recall.size(); ++c)
+        if (m.support[c] > 0) recall[c].v.push_back(m.recall[c]);
       if (!e.members.empty()) {
         nlohmann::json each = nlohmann::json::array();
         for (const MemberFigures& mm : e.members) {
@@ -146,6 +150,9 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
     j["group_accuracy"] = pm(gacc);
     j["group_mca"] = pm(gmca);
   }
+  nlohmann::json per_class = nlohmann::json::object();
+  for (size_t c = 0; c < recall.size(); ++c) per_class[wb.class_names()[c]] = pm(recall[c]);
+  j["per_class_recall"] = per_class;
   write_file_atomic(dir + "/protocol.json", j.dump(2) + "\n");
 
   std::printf("\nhep2 protocol: %s, method %s, %zu seed(s), %zu run(s)\n",
@@ -157,6 +164,10 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
   std::printf("settings: size %d, decoder %s, AE %d epochs lr %g batch %d%s loss %s",
               opt.size, name_of(opt.decoder), opt.epochs, opt.lr, opt.batch,
               opt.no_augment ? "" : " augmented", name_of(opt.ae_loss));
+  if (opt.ae_min_steps > 0) std::printf(" (at least %d steps)", opt.ae_min_steps);
+  if (opt.train_cells > 0)
+    std::printf(", %d labelled training cells (whole specimens)%s", opt.train_cells,
+                opt.unlabeled.empty() ? "" : (" + unlabelled: " + opt.unlabeled).c_str());
   if (opt.method != Method::Supervised) {
     std::printf(", %d DCAE(s) averaged, features %s", opt.dcae_ensemble, name_of(opt.features));
     if (!opt.stats_sizes.empty()) {
@@ -190,6 +201,10 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
     std::printf("%-22s %10.2f %10.2f\n", "specimen accuracy", 100 * gacc.mean(), 100 * gacc.std());
     std::printf("%-22s %10.2f %10.2f\n", "specimen MCA", 100 * gmca.mean(), 100 * gmca.std());
   }
+  for (size_t c = 0; c < recall.size(); ++c)
+    if (!recall[c].v.empty())
+      std::printf("%-22s %10.2f %10.2f\n", ("recall " + wb.class_names()[c]).substr(0, 22).c_str(),
+                  100 * recall[c].mean(), 100 * recall[c].std());
   std::printf("time: %.0f s on %s; details in %s/protocol.json\n", seconds, wb.backend().name().c_str(),
               dir.c_str());
 }

@@ -65,6 +65,14 @@ TEST(SettingsFiles, EachRunOfTheProtocolIsACompleteRunFolder) {
   ASSERT_EQ(run_hep2("synth --count 6 --size 16 --seed 2 --out " + cells).code, 0);
   const nlohmann::json p = read_json(dir + "/protocol.json");
   ASSERT_EQ(p.at("runs").size(), 4u);
+  // Each class's recall over the runs (where the errors are), the mean of the runs' own.
+  const nlohmann::json& recall = p.at("per_class_recall");
+  ASSERT_EQ(recall.size(), 5u);
+  const std::string first_class =
+      read_json(p.at("runs").at(0).at("folder").get<std::string>() + "/metrics.json").at("classes").at(0);
+  double sum = 0;
+  for (const auto& run : p.at("runs")) sum += run.at("per_class_recall").at(0).get<double>();
+  EXPECT_NEAR(recall.at(first_class).at("mean").get<double>(), sum / 4, 1e-12);
   for (const auto& run : p.at("runs")) {
     const std::string folder = run.at("folder");
     SCOPED_TRACE(folder);
