@@ -203,9 +203,11 @@ std::vector<Setting> make_table() {
                      "mlp (the paper's MLP 250-50, Adam) or linear (least squares onto the "
                      "classes, class-balanced with --clf-balance, solved exactly; one model)"));
   t.push_back(value("clf_ridge", &O::clf_ridge, kClassifier, kClf,
-                    "Linear classifier: ridge penalty on the weights, relative to the cell count",
-                    [](const O& o) { return finite_in(o.clf_ridge, 0, 1e6); },
-                    "must be a number in (0, 1e6)"));
+                    "Linear classifier: ridge penalty on the weights, relative to the cell count; "
+                    "0: chosen among 1e-3, 1e-2, 0.1, 1 by 5-fold cross-validation over whole "
+                    "specimens inside the labelled training cells",
+                    [](const O& o) { return o.clf_ridge == 0 || finite_in(o.clf_ridge, 0, 1e6); },
+                    "must be 0 (chosen by cross-validation) or a number in (0, 1e6)"));
   t.push_back(value("clf_epochs", &O::clf_epochs, kClassifier, kClf, "Classifier epochs (at most)",
                     [](const O& o) { return o.clf_epochs >= 0 && o.clf_epochs <= 100000; },
                     "must be in 0..100000"));

@@ -548,7 +548,7 @@ void Workbench::record_classifier(const FittedClassifier& c, const std::string& 
         {{"file", member_file(stem, int(k)).substr(run_dir.size() + 1)},
          {"cells", m.cells.fit.size()},
          {"validation_cells", m.cells.val.size()},
-         {"stopping", c.temperature > 0 ? std::string("least squares, solved exactly")
+         {"stopping", c.temperature > 0 ? "least squares, solved exactly, ridge " + format_number(c.ridge)
                                         : stopping_of(m, opt.clf_epochs)}});
   }
 }
@@ -584,12 +584,14 @@ FittedClassifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& 
   const std::string log = "clf_log" + reading.tag + ".csv";
   if (settings.kind == ClassifierKind::Linear) {
     std::fprintf(stderr,
-                 "linear classifier %d-%d (least squares%s, ridge %g): %zu training rows; "
+                 "linear classifier %d-%d (least squares%s, ridge %g%s): %zu training rows; "
                  "probabilities calibrated with temperature %.3g\n",
                  cfg.inputs, cfg.classes, settings.least_squares.balance ? ", class-balanced" : "",
-                 settings.least_squares.ridge, clf.training_rows, clf.temperature);
+                 clf.ridge, settings.least_squares.ridge > 0 ? "" : " chosen by cross-validation",
+                 clf.training_rows, clf.temperature);
     nlohmann::json header = classifier_header(cfg, clf, f.views, 0, 0);
     header["temperature"] = clf.temperature;
+    header["ridge"] = clf.ridge;
     save_trainer(member_file(stem, 0), *clf.members[0].net, header);
     // An earlier MLP ensemble's other members and epoch log would describe another classifier.
     remove_members_from(stem, 1);

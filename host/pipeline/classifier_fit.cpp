@@ -3,6 +3,8 @@
 
 #include <chrono>
 
+#include "hep2/pipeline/ridge_choice.h"
+
 namespace hep2 {
 
 std::vector<Trainer*> FittedClassifier::nets() const {
@@ -41,7 +43,7 @@ namespace {
 // standardised feature rows come down once and the solver reads the training rows in place.
 FittedClassifier fit_linear(Backend& be, const DeviceFeatures& f, const CellLabels& cells,
                             const std::vector<int>& train, const MlpConfig& cfg,
-                            const ClassifierSettings& settings) {
+                            const ClassifierSettings& settings, uint64_t seed) {
   FittedClassifier fitted;
   const std::vector<float> all = download_features(be, f);
   std::vector<size_t> rows;
@@ -52,8 +54,16 @@ FittedClassifier fit_linear(Backend& be, const DeviceFeatures& f, const CellLabe
       rows.push_back(size_t(v) * size_t(f.count) + size_t(i));
       y.push_back(cells.labels.at(size_t(i)));
     }
-  LinearWeights w =
-      fit_least_squares(all.data(), f.dim, rows, y.data(), cfg.classes, settings.least_squares);
+  LeastSquaresOptions options = settings.least_squares;
+  if (options.ridge <= 0) {
+    const std::vector<int> cell_fold =
+        specimen_folds(train, cells.labels, cells.groups, kRidgeFolds, seed);
+    std::vector<int> fold_of;
+    for (int v = 0; v < f.views; ++v) fold_of.insert(fold_of.end(), cell_fold.begin(), cell_fold.end());
+    options.ridge = choose_ridge(all.data(), f.dim, rows, y, cfg.classes, fold_of, options).ridge;
+  }
+  LinearWeights w = fit_least_squares(all.data(), f.dim, rows, y.data(), cfg.classes, options);
+  fitted.ridge = options.ridge;
   auto net = std::make_unique<Trainer>(be, build_mlp(cfg), settings.network.train.batch,
                                        settings.network.optimizer);
   std::vector<float> params = w.weight;
@@ -79,7 +89,7 @@ FittedClassifier fit_feature_classifier(Backend& be, DeviceFeatures& f,
     const auto t0 = std::chrono::steady_clock::now();
     MlpConfig linear = cfg;
     linear.hidden.clear();
-    fitted = fit_linear(be, f, cells, train, linear, settings);
+    fitted = fit_linear(be, f, cells, train, linear, settings, seed);
     fitted.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   } else {
     fitted = fit_network_ensemble(be, [&] { return build_mlp(cfg); }, samples_of(f), labels, cells,

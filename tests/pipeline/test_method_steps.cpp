@@ -210,6 +210,7 @@ TEST(ClassifierFit, LeastSquaresSeparatesBlobsAndNetworkMembersDifferDeterminist
   EXPECT_GE(right, 28) << "of 30";
 
   s.kind = ClassifierKind::Mlp;
+  s.network.holdout.mode = Holdout::Random;  // 60 cells: too few for a specimen hold-out
   s.network.ensemble = 2;
   s.network.train.epochs = 3;
   s.network.train.batch = 16;

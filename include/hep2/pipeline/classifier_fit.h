@@ -39,6 +39,7 @@ struct NetworkFitOptions {
 struct ClassifierSettings {
   ClassifierKind kind = ClassifierKind::Mlp;
   NetworkFitOptions network;
+  // ridge 0: chosen by blocked cross-validation inside the training cells (ridge_choice.h)
   LeastSquaresOptions least_squares;
 };
 
@@ -53,6 +54,7 @@ struct FittedClassifier {
   std::vector<FittedMember> members;
   FeatureScaler scaler;      // of feature classifiers: applied to every feature row first
   double temperature = 0;    // least squares: the calibration of its scores; 0 for networks
+  double ridge = 0;          // least squares: the ridge used (chosen when asked for with 0)
   size_t training_rows = 0;  // least squares: the rows it was solved on
   double seconds = 0;
   std::vector<Trainer*> nets() const;
