@@ -21,8 +21,8 @@
 #   tools/gpu_check.sh --prepare   here, once per commit to check: copy GoogleTest's sources into
 #                                  .gtest-src (the GPU machine has none), and build `hep2` with CUDA
 #                                  into .hep2-bundle/ together with the shared libraries it needs
-#                                  beyond glibc and CUDA (the GPU machine lacks OpenCV); both
-#                                  folders are kept from git by .git/info/exclude
+#                                  beyond glibc and CUDA (the GPU machine lacks OpenCV); git
+#                                  ignores both folders (.gitignore)
 #   tools/gpu_check.sh --local     here, without a GPU: every part that needs none, the same way
 #                                  (configure and build with HEP2_CUDA=ON, the CPU tests, the GPU
 #                                  tests must all skip and fail under HEP2_REQUIRE_GPU=1, the
@@ -49,11 +49,6 @@ case "${1:-}" in
   *) echo "usage: $0 [--prepare | --local]" >&2; exit 2 ;;
 esac
 
-exclude_from_git() {  # exclude_from_git /folder/
-  mkdir -p .git/info 2>/dev/null && touch .git/info/exclude &&
-    { grep -qx "$1" .git/info/exclude || echo "$1" >> .git/info/exclude; }
-}
-
 # The shared libraries a binary needs beyond what every Linux machine with CUDA has: glibc, the C++
 # runtime (kept apart, in compat/, used only when the machine's own is older) and the CUDA
 # libraries (the GPU machine's own toolkit and cuDNN serve those).
@@ -79,14 +74,13 @@ if [ "$MODE" = prepare ]; then
   fi
   rm -rf .gtest-src
   cp -r "$src" .gtest-src
-  exclude_from_git '/.gtest-src/'
   echo "GoogleTest sources copied to $ROOT/.gtest-src ($(du -sh .gtest-src | cut -f1))."
 
-  # hep2 itself, built here with CUDA for sm_90 and without OpenBLAS (36 MB the bundle need not
-  # carry: the built-in sgemm serves the CPU comparison run), with its libraries.
+  # hep2 itself, built here with CUDA for sm_90, with its libraries (about 50 MB packed: Debian's
+  # OpenCV brings GDAL and its dependencies, and OpenBLAS).
   bdir=build-gpu-bundle
   cmake -G Ninja -S . -B "$bdir" -DCMAKE_BUILD_TYPE=Release -DHEP2_CUDA=ON -DHEP2_CUDA_ARCHS=90 \
-    -DHEP2_TESTS=OFF -DHEP2_OPENBLAS_LIB=HEP2_OPENBLAS_LIB-NOTFOUND >/dev/null || exit 1
+    -DHEP2_TESTS=OFF >/dev/null || exit 1
   cmake --build "$bdir" -j "${JOBS:-2}" --target hep2 || exit 1
   stage=$(mktemp -d)
   mkdir -p "$stage/hep2-bundle"
@@ -98,7 +92,6 @@ if [ "$MODE" = prepare ]; then
   mkdir -p .hep2-bundle
   tar -C "$stage" -cf - hep2-bundle | xz -T"${JOBS:-2}" -6 > .hep2-bundle/hep2-bundle.tar.xz
   rm -rf "$stage"
-  exclude_from_git '/.hep2-bundle/'
   echo "hep2 with CUDA and its libraries: $ROOT/.hep2-bundle ($(du -sh .hep2-bundle | cut -f1)," \
     "commit $(git rev-parse --short HEAD))."
   echo "Copy both folders with the checkout to the GPU machine and run tools/gpu_check.sh there."
@@ -275,7 +268,11 @@ HEP2=${HEP2_BIN:-}
 unpack_bundle() {
   local tarball=.hep2-bundle/hep2-bundle.tar.xz dir=$BUILD_DIR/hep2-bundle
   [ -f "$tarball" ] || return 1
-  rm -rf "$dir" && mkdir -p "$BUILD_DIR" && tar -C "$BUILD_DIR" -xJf "$tarball" || return 1
+  rm -rf "$dir" && mkdir -p "$BUILD_DIR" || return 1
+  # Python's tarfile when the machine's tar has no xz.
+  tar -C "$BUILD_DIR" -xJf "$tarball" 2>/dev/null ||
+    python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' \
+      "$tarball" "$BUILD_DIR" || return 1
   export LD_LIBRARY_PATH="$ROOT/$dir/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   if ! "$dir/hep2" info > "$LOG_DIR/bundle.log" 2>&1; then
     # The machine's C++ runtime is older than the one hep2 was built with: use the bundled one.
