@@ -450,8 +450,9 @@ TEST_F(GpuTf32, CublasDenseLayersUseTf32ExactlyWhenAllowed) {
   SCOPED_TRACE("backward data");
   expect_signatures(nx, [&](Backend& be, size_t n) {
     Buffer<float> x = filled(be, nx, 0.f), w = filled(be, nw, 1.f), dy = filled(be, ny, kInput);
-    Buffer<float> dx = filled(be, n, kNaN);
-    be.dense_backward(batch, in, out, x.data(), w.data(), dy.data(), dx.data(), nullptr, nullptr);
+    Buffer<float> dx = filled(be, n, kNaN), dw = filled(be, nw, kNaN);  // dw is always written
+    be.dense_backward(batch, in, out, x.data(), w.data(), dy.data(), dx.data(), dw.data(),
+                      nullptr);
     return result(be, dx);
   });
   SCOPED_TRACE("backward weights");
