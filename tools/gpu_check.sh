@@ -427,7 +427,8 @@ sanitize() {  # sanitize TOOL: SHARDS processes over all Gpu* tests; one row
     return
   fi
   for ((i = 0; i < SHARDS; i++)); do
-    GTEST_TOTAL_SHARDS=$SHARDS GTEST_SHARD_INDEX=$i HEP2_REQUIRE_GPU=1 \
+    # Two CPU threads each for the tests' CPU references: twelve processes share the cores.
+    GTEST_TOTAL_SHARDS=$SHARDS GTEST_SHARD_INDEX=$i HEP2_REQUIRE_GPU=1 OMP_NUM_THREADS=2 \
       timeout --kill-after=10 "$limit" "$san" --tool "$tool" --error-exitcode 1 --print-limit 20 \
       "${extra[@]}" "$TEST_BIN" --gtest_filter='Gpu*' --gtest_brief=1 \
       > "$LOG_DIR/$tool.$i.log" 2>&1 &
