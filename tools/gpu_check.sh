@@ -104,6 +104,8 @@ DEADLINE_S=${DEADLINE_S:-540}
 SHARDS=${SHARDS:-3}
 OUT_DIR=${OUT:-$BUILD_DIR/gpu-check-logs}
 LOG_DIR=$OUT_DIR/logs
+# Each check starts from empty logs (the steps append to them).
+rm -rf "$LOG_DIR" "$OUT_DIR"/*.json "$OUT_DIR/summary.txt" "$OUT_DIR/logs.tar.gz"
 mkdir -p "$LOG_DIR" "$BUILD_DIR"
 START=$SECONDS
 ROWS=()
