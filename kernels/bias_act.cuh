@@ -12,9 +12,12 @@ namespace hep2::kernels {
 void bias_act(cudaStream_t stream, float* y, const float* bias, bool relu, int n, int channels,
               size_t plane);
 
-// out[c] = sum of dy[:, c, :] over the batch and the plane (convolution bias gradient).
+// out[c] = sum of dy[:, c, :] over the batch and the plane (convolution bias gradient), in two
+// deterministic passes through `scratch`: device memory of channel_sum_scratch_bytes() bytes that
+// nothing else uses until the call's work on `stream` is done.
+size_t channel_sum_scratch_bytes(int n, int channels, size_t plane);
 void channel_sum(cudaStream_t stream, const float* dy, int n, int channels, size_t plane,
-                 float* out);
+                 float* out, void* scratch);
 
 // out[j] = sum over rows of dy[row, j] for a row-major rows x cols matrix (dense bias gradient).
 void column_sum(cudaStream_t stream, const float* dy, int rows, int cols, float* out);

@@ -43,7 +43,8 @@ Dims dims_of(const ConvGeom& g) {
 
 // Rejects what the kernels cannot compute, with the geometry in the message.
 void check_geometry(const ConvGeom& g, const char* op) {
-  if (g.n < 0 || g.c_in <= 0 || g.h <= 0 || g.w <= 0 || g.c_out <= 0 || g.k_h <= 0 || g.k_w <= 0 ||
+  // An empty batch is refused, as by the CPU backend.
+  if (g.n <= 0 || g.c_in <= 0 || g.h <= 0 || g.w <= 0 || g.c_out <= 0 || g.k_h <= 0 || g.k_w <= 0 ||
       g.stride <= 0 || g.pad < 0 || g.deconv_out_h() <= 0 || g.deconv_out_w() <= 0)
     fail(op, ": invalid transposed-convolution geometry: input ", g.n, "x", g.c_in, "x", g.h, "x",
          g.w, ", ", g.c_out, " outputs, kernel ", g.k_h, "x", g.k_w, ", stride ", g.stride,
@@ -151,9 +152,8 @@ void launch_forward(cudaStream_t stream, const Dims& d, const float* x, const fl
   size_t pix_blocks = (size_t(d.ho) * d.wo + kThreads - 1) / kThreads;
   size_t blocks = size_t(d.n) * ((d.co + CO_T - 1) / CO_T) * pix_blocks;
   if (blocks > size_t(INT_MAX)) fail("deconv2d_forward: grid too large; use a smaller batch");
-  deconv_forward_kernel<CO_T>
-      <<<unsigned(blocks), kThreads, shared, stream>>>(d, ci_stage, x, w, b, relu, y);
-  HEP2_LAUNCH_CHECK("deconv2d_forward");
+  launch("deconv2d_forward", unsigned(blocks), kThreads, shared, stream,
+         deconv_forward_kernel<CO_T>, d, ci_stage, x, w, b, relu, y);
 }
 
 // ---- backward data ----------------------------------------------------------------------------
@@ -229,9 +229,8 @@ void launch_backward_data(cudaStream_t stream, const Dims& d, const float* dy, c
   size_t pix_blocks = (size_t(d.h) * d.w + kThreads - 1) / kThreads;
   size_t blocks = size_t(d.n) * ((d.ci + CI_T - 1) / CI_T) * pix_blocks;
   if (blocks > size_t(INT_MAX)) fail("deconv2d_backward_data: grid too large; use a smaller batch");
-  deconv_backward_data_kernel<CI_T>
-      <<<unsigned(blocks), kThreads, shared, stream>>>(d, co_stage, dy, w, dx);
-  HEP2_LAUNCH_CHECK("deconv2d_backward_data");
+  launch("deconv2d_backward_data", unsigned(blocks), kThreads, shared, stream,
+         deconv_backward_data_kernel<CI_T>, d, co_stage, dy, w, dx);
 }
 
 // ---- backward filter ----------------------------------------------------------------------------
@@ -417,11 +416,11 @@ void deconv2d_backward_filter(cudaStream_t stream, const ConvGeom& g, const floa
     fail("deconv2d_backward_filter: no workspace given for ", s.splits, " split partial sums");
   float* out = s.splits > 1 ? static_cast<float*>(workspace) : dw;
   dim3 grid(unsigned(s.m_tiles * s.n_tiles), unsigned(s.splits));
-  deconv_backward_filter_kernel<<<grid, kThreads, 0, stream>>>(d, s.k_per_split, x, dy, out);
-  HEP2_LAUNCH_CHECK("deconv2d_backward_filter");
+  launch("deconv2d_backward_filter", grid, kThreads, 0, stream, deconv_backward_filter_kernel, d,
+         s.k_per_split, x, dy, out);
   if (s.splits > 1) {
-    sum_splits_kernel<<<grid_for(count), kThreads, 0, stream>>>(count, s.splits, out, dw);
-    HEP2_LAUNCH_CHECK("deconv2d_backward_filter (sum of splits)");
+    launch("deconv2d_backward_filter (sum of splits)", grid_for(count), kThreads, 0, stream,
+           sum_splits_kernel, count, s.splits, out, dw);
   }
 }
 

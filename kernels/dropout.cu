@@ -32,16 +32,15 @@ __global__ void dropout_backward_kernel(size_t count, const float* mask, const f
 void dropout_forward(cudaStream_t stream, size_t count, float p, float scale, uint64_t seed,
                      const float* x, float* mask, float* y) {
   if (count == 0) return;
-  dropout_forward_kernel<<<grid_for(count), kThreads, 0, stream>>>(count, p, scale, seed, x, mask,
-                                                                   y);
-  HEP2_LAUNCH_CHECK("dropout_forward");
+  launch("dropout_forward", grid_for(count), kThreads, 0, stream, dropout_forward_kernel, count, p,
+         scale, seed, x, mask, y);
 }
 
 void dropout_backward(cudaStream_t stream, size_t count, const float* mask, const float* dy,
                       float* dx) {
   if (count == 0) return;
-  dropout_backward_kernel<<<grid_for(count), kThreads, 0, stream>>>(count, mask, dy, dx);
-  HEP2_LAUNCH_CHECK("dropout_backward");
+  launch("dropout_backward", grid_for(count), kThreads, 0, stream, dropout_backward_kernel, count,
+         mask, dy, dx);
 }
 
 }  // namespace hep2::kernels

@@ -45,33 +45,31 @@ __global__ void sigmoid_backward_kernel(size_t count, const float* y, const floa
 // A grid of zero blocks is a launch error, so every launcher returns early on empty input.
 void fill(cudaStream_t stream, float* dst, size_t count, float value) {
   if (count == 0) return;
-  fill_kernel<<<grid_for(count), kThreads, 0, stream>>>(dst, count, value);
-  HEP2_LAUNCH_CHECK("fill");
+  launch("fill", grid_for(count), kThreads, 0, stream, fill_kernel, dst, count, value);
 }
 
 void relu_forward(cudaStream_t stream, size_t count, const float* x, float* y) {
   if (count == 0) return;
-  relu_forward_kernel<<<grid_for(count), kThreads, 0, stream>>>(count, x, y);
-  HEP2_LAUNCH_CHECK("relu_forward");
+  launch("relu_forward", grid_for(count), kThreads, 0, stream, relu_forward_kernel, count, x, y);
 }
 
 void relu_backward(cudaStream_t stream, size_t count, const float* y, const float* dy, float* dx) {
   if (count == 0) return;
-  relu_backward_kernel<<<grid_for(count), kThreads, 0, stream>>>(count, y, dy, dx);
-  HEP2_LAUNCH_CHECK("relu_backward");
+  launch("relu_backward", grid_for(count), kThreads, 0, stream, relu_backward_kernel, count, y, dy,
+         dx);
 }
 
 void sigmoid_forward(cudaStream_t stream, size_t count, const float* x, float* y) {
   if (count == 0) return;
-  sigmoid_forward_kernel<<<grid_for(count), kThreads, 0, stream>>>(count, x, y);
-  HEP2_LAUNCH_CHECK("sigmoid_forward");
+  launch("sigmoid_forward", grid_for(count), kThreads, 0, stream, sigmoid_forward_kernel, count, x,
+         y);
 }
 
 void sigmoid_backward(cudaStream_t stream, size_t count, const float* y, const float* dy,
                       float* dx) {
   if (count == 0) return;
-  sigmoid_backward_kernel<<<grid_for(count), kThreads, 0, stream>>>(count, y, dy, dx);
-  HEP2_LAUNCH_CHECK("sigmoid_backward");
+  launch("sigmoid_backward", grid_for(count), kThreads, 0, stream, sigmoid_backward_kernel, count,
+         y, dy, dx);
 }
 
 }  // namespace hep2::kernels

@@ -1,9 +1,13 @@
 // What every kernel file shares (device side, nvcc only): the block size, the grid size of
-// grid-stride loops, and the deterministic block reduction (CUB's).
+// grid-stride loops, the one launcher every kernel launch goes through, and the deterministic
+// block reduction (CUB's).
 #pragma once
 #include <cstddef>
+#include <source_location>
 
 #include <cub/block/block_reduce.cuh>
+
+#include "cuda/check.h"
 
 namespace hep2::kernels {
 
@@ -15,6 +19,27 @@ inline unsigned grid_for(size_t count) {
   constexpr size_t kMaxBlocks = 65535;
   size_t blocks = (count + kThreads - 1) / kThreads;
   return unsigned(blocks < kMaxBlocks ? blocks : kMaxBlocks);
+}
+
+// A kernel's name for errors, with the place it was launched from (taken where the launcher is
+// called, so an error names the launching line).
+struct KernelName {
+  const char* name;
+  std::source_location where;
+  KernelName(const char* n, std::source_location w = std::source_location::current())
+      : name(n), where(w) {}
+};
+
+// The launch of every hand-written kernel: kernel<<<grid, block, shared_bytes, stream>>>(args...)
+// followed by the launch check (check.h; under HEP2_CUDA_SYNC=1 it also waits for the kernel),
+// with the kernel's name and launching line in any error. One place sees every launch: the
+// checking and any later instrumentation are decided here and nowhere else.
+template <class... Params, class... Args>
+void launch(KernelName kernel_name, dim3 grid, dim3 block, size_t shared_bytes,
+            cudaStream_t stream, void (*kernel)(Params...), Args&&... args) {
+  kernel<<<grid, block, shared_bytes, stream>>>(static_cast<Args&&>(args)...);
+  cuda::detail::check_launch(kernel_name.name, kernel_name.where.file_name(),
+                             int(kernel_name.where.line()));
 }
 
 // The sum of one value per thread over a block of exactly kThreads threads, for thread 0 (the

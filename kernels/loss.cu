@@ -125,29 +125,26 @@ void sigmoid_mse(cudaStream_t stream, size_t count, const float* z, const float*
   if (count == 0) return;
   unsigned blocks = partial_blocks(count, 8);
   float inv_count = float(1.0 / double(count));  // as the CPU backend rounds it
-  sigmoid_mse_kernel<<<blocks, kThreads, 0, stream>>>(count, z, target, recon, dz, inv_count,
-                                                      loss ? partials : nullptr);
-  HEP2_LAUNCH_CHECK("sigmoid_mse");
+  launch("sigmoid_mse", blocks, kThreads, 0, stream, sigmoid_mse_kernel, count, z, target, recon,
+         dz, inv_count, loss ? partials : nullptr);
   if (!loss) return;
-  finish_mean_kernel<<<1, kThreads, 0, stream>>>(partials, int(blocks), double(count), loss);
-  HEP2_LAUNCH_CHECK("sigmoid_mse (final sum)");
+  launch("sigmoid_mse (final sum)", 1, kThreads, 0, stream, finish_mean_kernel, partials,
+         int(blocks), double(count), loss);
 }
 
 void sigmoid_bce_grad(cudaStream_t stream, size_t count, const float* s, const float* target,
                       float* dz) {
   if (count == 0) return;
   float inv_count = float(1.0 / double(count));  // as the CPU backend rounds it
-  sigmoid_bce_grad_kernel<<<partial_blocks(count, 8), kThreads, 0, stream>>>(count, s, target, dz,
-                                                                           inv_count);
-  HEP2_LAUNCH_CHECK("sigmoid_bce_grad");
+  launch("sigmoid_bce_grad", partial_blocks(count, 8), kThreads, 0, stream, sigmoid_bce_grad_kernel,
+         count, s, target, dz, inv_count);
 }
 
 void sigmoid_mse_per_sample(cudaStream_t stream, int batch, size_t per_sample, const float* z,
                             const float* target, float* out) {
   if (batch <= 0) return;
-  sigmoid_mse_per_sample_kernel<<<unsigned(batch), kThreads, 0, stream>>>(per_sample, z, target,
-                                                                          out);
-  HEP2_LAUNCH_CHECK("sigmoid_mse_per_sample");
+  launch("sigmoid_mse_per_sample", unsigned(batch), kThreads, 0, stream,
+         sigmoid_mse_per_sample_kernel, per_sample, z, target, out);
 }
 
 void softmax_xent(cudaStream_t stream, int batch, int classes, const float* z,
@@ -155,24 +152,23 @@ void softmax_xent(cudaStream_t stream, int batch, int classes, const float* z,
   if (batch <= 0 || classes <= 0) return;
   unsigned blocks = partial_blocks(size_t(batch), 1);
   float inv_batch = float(1.0 / double(batch));
-  softmax_xent_kernel<<<blocks, kThreads, 0, stream>>>(batch, classes, z, labels, probs, dz,
-                                                       inv_batch, loss ? partials : nullptr);
-  HEP2_LAUNCH_CHECK("softmax_xent");
+  launch("softmax_xent", blocks, kThreads, 0, stream, softmax_xent_kernel, batch, classes, z,
+         labels, probs, dz, inv_batch, loss ? partials : nullptr);
   if (!loss) return;
-  finish_mean_kernel<<<1, kThreads, 0, stream>>>(partials, int(blocks), double(batch), loss);
-  HEP2_LAUNCH_CHECK("softmax_xent (final sum)");
+  launch("softmax_xent (final sum)", 1, kThreads, 0, stream, finish_mean_kernel, partials,
+         int(blocks), double(batch), loss);
 }
 
 void softmax(cudaStream_t stream, int batch, int classes, const float* z, float* probs) {
   if (batch <= 0 || classes <= 0) return;
-  softmax_kernel<<<grid_for(size_t(batch)), kThreads, 0, stream>>>(batch, classes, z, probs);
-  HEP2_LAUNCH_CHECK("softmax");
+  launch("softmax", grid_for(size_t(batch)), kThreads, 0, stream, softmax_kernel, batch, classes, z,
+         probs);
 }
 
 void argmax_rows(cudaStream_t stream, int batch, int classes, const float* z, int32_t* out) {
   if (batch <= 0 || classes <= 0) return;
-  argmax_rows_kernel<<<grid_for(size_t(batch)), kThreads, 0, stream>>>(batch, classes, z, out);
-  HEP2_LAUNCH_CHECK("argmax_rows");
+  launch("argmax_rows", grid_for(size_t(batch)), kThreads, 0, stream, argmax_rows_kernel, batch,
+         classes, z, out);
 }
 
 }  // namespace hep2::kernels

@@ -36,15 +36,13 @@ __global__ void sgd_kernel(size_t count, float* w, const float* g, float* buf, m
 void adam_step(cudaStream_t stream, size_t count, float* w, const float* g, float* m, float* v,
                const math::AdamHyper& h) {
   if (count == 0) return;
-  adam_kernel<<<grid_for(count), kThreads, 0, stream>>>(count, w, g, m, v, h);
-  HEP2_LAUNCH_CHECK("adam_step");
+  launch("adam_step", grid_for(count), kThreads, 0, stream, adam_kernel, count, w, g, m, v, h);
 }
 
 void sgd_step(cudaStream_t stream, size_t count, float* w, const float* g, float* buf,
               const math::SgdHyper& h) {
   if (count == 0) return;
-  sgd_kernel<<<grid_for(count), kThreads, 0, stream>>>(count, w, g, buf, h);
-  HEP2_LAUNCH_CHECK("sgd_step");
+  launch("sgd_step", grid_for(count), kThreads, 0, stream, sgd_kernel, count, w, g, buf, h);
 }
 
 }  // namespace hep2::kernels

@@ -62,18 +62,16 @@ void maxpool2_forward(cudaStream_t stream, const Shape4& in, const float* x, flo
   int oh = in.h / 2, ow = in.w / 2;
   size_t count = size_t(in.n) * in.c * oh * ow;
   if (count == 0) return;
-  maxpool2_forward_kernel<<<grid_for(count), kThreads, 0, stream>>>(count, in.h, in.w, oh, ow, x, y,
-                                                                    argmax);
-  HEP2_LAUNCH_CHECK("maxpool2_forward");
+  launch("maxpool2_forward", grid_for(count), kThreads, 0, stream, maxpool2_forward_kernel, count,
+         in.h, in.w, oh, ow, x, y, argmax);
 }
 
 void maxpool2_backward(cudaStream_t stream, const Shape4& in, const float* dy,
                        const int32_t* argmax, float* dx) {
   size_t count = in.count();
   if (count == 0) return;
-  maxpool2_backward_kernel<<<grid_for(count), kThreads, 0, stream>>>(count, in.h, in.w, in.h / 2,
-                                                                     in.w / 2, dy, argmax, dx);
-  HEP2_LAUNCH_CHECK("maxpool2_backward");
+  launch("maxpool2_backward", grid_for(count), kThreads, 0, stream, maxpool2_backward_kernel, count,
+         in.h, in.w, in.h / 2, in.w / 2, dy, argmax, dx);
 }
 
 }  // namespace hep2::kernels

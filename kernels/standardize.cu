@@ -3,12 +3,12 @@
 // double, with explicitly rounded operations (no fused multiply-add): the same bits as the CPU
 // backend, and no atomics. Neighbouring threads read neighbouring columns of a row, so a warp's
 // loads are coalesced; thousands of columns (4096 or 8192 features) give thousands of threads,
-// and the whole pass reads the features once.
-#include "standardize.cuh"
-
-#include "cuda/check.h"
+// and the whole pass reads the features once. Row indices are checked as the CPU backend checks
+// them (not negative); a bad one is skipped and flagged (device_error.h).
+#include "device_error.h"
 #include "hep2/core/math.cuh"
 #include "launch.cuh"
+#include "standardize.cuh"
 
 namespace hep2::kernels {
 
@@ -27,12 +27,17 @@ __global__ void standardize_kernel(size_t count, size_t cols, const float* x, co
 constexpr int kColumnThreads = 64;
 
 __global__ void column_sums_kernel(int cols, const float* x, const int32_t* rows, int count,
-                                   double* sum, double* sum_sq) {
+                                   double* sum, double* sum_sq, unsigned* error) {
   const int c = blockIdx.x * blockDim.x + threadIdx.x;
   if (c >= cols) return;
   double s = 0.0, q = 0.0;
   for (int k = 0; k < count; ++k) {
-    double v = x[size_t(rows[k]) * size_t(cols) + size_t(c)];
+    const int32_t row = rows[k];
+    if (row < 0) {
+      *error = kColumnSumsNegativeRow;
+      continue;
+    }
+    double v = x[size_t(row) * size_t(cols) + size_t(c)];
     s = __dadd_rn(s, v);
     q = __dadd_rn(q, __dmul_rn(v, v));
   }
@@ -43,20 +48,19 @@ __global__ void column_sums_kernel(int cols, const float* x, const int32_t* rows
 }  // namespace
 
 void column_sums(cudaStream_t stream, int cols, const float* x, const int32_t* rows, int count,
-                 double* sum, double* sum_sq) {
+                 double* sum, double* sum_sq, unsigned* error) {
   if (cols <= 0) return;
   unsigned blocks = unsigned((cols + kColumnThreads - 1) / kColumnThreads);
-  column_sums_kernel<<<blocks, kColumnThreads, 0, stream>>>(cols, x, rows, count, sum, sum_sq);
-  HEP2_LAUNCH_CHECK("column_sums");
+  launch("column_sums", blocks, kColumnThreads, 0, stream, column_sums_kernel, cols, x, rows,
+         count, sum, sum_sq, error);
 }
 
 void standardize_columns(cudaStream_t stream, int rows, int cols, const float* x,
                          const float* mean, const float* inv_std, float* y) {
   size_t count = size_t(rows) * size_t(cols);
   if (count == 0) return;
-  standardize_kernel<<<grid_for(count), kThreads, 0, stream>>>(count, size_t(cols), x, mean,
-                                                              inv_std, y);
-  HEP2_LAUNCH_CHECK("standardize_columns");
+  launch("standardize_columns", grid_for(count), kThreads, 0, stream, standardize_kernel, count,
+         size_t(cols), x, mean, inv_std, y);
 }
 
 }  // namespace hep2::kernels

@@ -42,15 +42,15 @@ __global__ void upsample2_backward_kernel(size_t count, int h, int w, const floa
 void upsample2_forward(cudaStream_t stream, const Shape4& in, const float* x, float* y) {
   size_t count = in.count() * 4;
   if (count == 0) return;
-  upsample2_forward_kernel<<<grid_for(count), kThreads, 0, stream>>>(count, in.h, in.w, x, y);
-  HEP2_LAUNCH_CHECK("upsample2_forward");
+  launch("upsample2_forward", grid_for(count), kThreads, 0, stream, upsample2_forward_kernel, count,
+         in.h, in.w, x, y);
 }
 
 void upsample2_backward(cudaStream_t stream, const Shape4& in, const float* dy, float* dx) {
   size_t count = in.count();
   if (count == 0) return;
-  upsample2_backward_kernel<<<grid_for(count), kThreads, 0, stream>>>(count, in.h, in.w, dy, dx);
-  HEP2_LAUNCH_CHECK("upsample2_backward");
+  launch("upsample2_backward", grid_for(count), kThreads, 0, stream, upsample2_backward_kernel,
+         count, in.h, in.w, dy, dx);
 }
 
 }  // namespace hep2::kernels

@@ -15,6 +15,11 @@ void check_column_sums(int cols, int count) {
   if (cols < 0 || count < 0) fail("column_sums: negative size (", cols, " columns, ", count, " rows)");
 }
 
+void check_standardize_columns(int rows, int cols) {
+  if (rows < 0 || cols < 0)
+    fail("standardize_columns: negative size (", rows, " rows, ", cols, " columns)");
+}
+
 void check_channel_stats(int batch, int channels, int positions) {
   if (batch < 0 || channels < 0 || positions < 1)
     fail("channel_stats: ", batch, " samples of ", channels, " channels x ", positions,

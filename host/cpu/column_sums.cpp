@@ -5,12 +5,15 @@
 // differently from the GPU (which is told not to fuse) and from the host loop this replaced.
 #include "cpu/cpu_backend.h"
 #include "cpu/parallel.h"
+#include "hep2/core/error.h"
 
 namespace hep2::cpu {
 
 void CpuBackend::column_sums(int cols, const float* x, const int32_t* rows, int count,
                              double* sum, double* sum_sq) {
   check_column_sums(cols, count);
+  for (int k = 0; k < count; ++k)
+    if (rows[k] < 0) fail("column_sums: row index ", rows[k], " at position ", k, " is negative");
   const size_t c = size_t(cols);
   // Blocks of 64 columns: each row contributes one contiguous 256-byte run to a block.
   constexpr size_t kBlock = 64;

@@ -39,6 +39,7 @@ class CpuBackend final : public Backend {
   void free(void* p) override;
   size_t bytes_in_use() const override { return counter_.in_use() + scratch_bytes(); }
   size_t peak_bytes() const override { return counter_.peak() + scratch_bytes(); }
+  size_t allocation_count() const override { return counter_.allocations(); }
   void upload(void* dst, const void* host_src, size_t bytes) override;
   void download(void* host_dst, const void* src, size_t bytes) override;
   void copy(void* dst, const void* src, size_t bytes) override;

@@ -7,6 +7,7 @@ namespace hep2::cpu {
 
 void CpuBackend::standardize_columns(int rows, int cols, const float* x, const float* mean,
                                      const float* inv_std, float* y) {
+  check_standardize_columns(rows, cols);
   const size_t r = size_t(rows), c = size_t(cols);
   run_ranges(*pool_, elementwise_workers(r * c), r, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i)

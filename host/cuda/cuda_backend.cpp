@@ -2,8 +2,15 @@
 // (cudnn_graph.h), dense layers through cuBLAS (cublas_dense.h), everything else through our own
 // kernels (kernels/). All work is queued on one stream owned by the backend, so ops are
 // asynchronous and ordered; only download() and sync() wait. Each op opens an NVTX range named
-// after it, for Nsight Systems.
+// after it, for Nsight Systems, and under HEP2_CUDA_SYNC=1 waits for its work and checks it.
+//
+// The same contract as the CPU backend, op for op: the same argument checks (empty batches are
+// refused by both; negative indices in device arrays are flagged by the kernels and thrown at the
+// next synchronisation, see kernels/device_error.h), download() always waits for the stream, and
+// copy() of overlapping ranges behaves like memmove.
 #include <cstdint>
+#include <cstdio>
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -20,6 +27,7 @@
 #include "cuda/library_check.h"
 #include "cuda/nvtx_range.h"
 #include "deconv.cuh"
+#include "device_error.h"
 #include "dropout.cuh"
 #include "elementwise.cuh"
 #include "standardize.cuh"
@@ -45,7 +53,10 @@ constexpr size_t kCublasWorkspace = size_t(32) << 20;
 class CudaBackend final : public Backend {
  public:
   CudaBackend(int device, bool allow_tf32)
-      : device_(device), workspace_(device, "the convolution workspace") {
+      : device_(device),
+        workspace_(device, "the convolution workspace"),
+        reduce_scratch_(device, "the reduction scratch"),
+        copy_scratch_(device, "the overlapping-copy scratch") {
     try {
       HEP2_CUDA_CHECK(cudaSetDevice(device_));
       HEP2_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
@@ -60,6 +71,12 @@ class CudaBackend final : public Backend {
       conv_ = std::make_unique<cuda::CudnnConv>(cudnn_, allow_tf32, kCudnnWorkspaceLimit);
       loss_partials_ = static_cast<double*>(cuda::device_malloc(
           kernels::kLossPartials * sizeof(double), device_, "the loss reduction scratch"));
+      // The kernels' error word (device_error.h): mapped host memory, read after each sync.
+      HEP2_CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&error_host_), sizeof(unsigned),
+                                    cudaHostAllocMapped));
+      *error_host_ = 0;
+      HEP2_CUDA_CHECK(
+          cudaHostGetDevicePointer(reinterpret_cast<void**>(&error_device_), error_host_, 0));
     } catch (...) {
       release();
       throw;
@@ -67,9 +84,11 @@ class CudaBackend final : public Backend {
   }
 
   ~CudaBackend() override {
-    // No throwing from a destructor: errors here are sticky ones an earlier call reported.
-    cudaSetDevice(device_);
-    if (stream_) cudaStreamSynchronize(stream_);
+    // No throwing from a destructor: a failure is reported to stderr and cleared (check.h).
+    cuda::detail::report_release_error(cudaSetDevice(device_), "cudaSetDevice", name().c_str());
+    if (stream_)
+      cuda::detail::report_release_error(cudaStreamSynchronize(stream_), "cudaStreamSynchronize",
+                                         "the backend's stream");
     release();
   }
 
@@ -84,17 +103,23 @@ class CudaBackend final : public Backend {
     return p;
   }
   void free(void* p) override {
-    // Called from destructors (Buffer, Arena): it must not throw. A failure here can only be a
-    // sticky error of an earlier kernel, which the next checked call reports.
+    // Called from destructors (Buffer, Arena): it must not throw. A failure is reported to stderr
+    // and cleared, so the next launch does not report it as its own (check.h).
     if (!p) return;
     counter_.freed(p);
-    cudaSetDevice(device_);
-    cudaFree(p);
+    cudaError_t status = cudaSetDevice(device_);
+    if (status == cudaSuccess) {
+      status = cudaFree(p);
+      cuda::detail::report_release_error(status, "cudaFree", "a tensor");
+    } else {
+      cuda::detail::report_release_error(status, "cudaSetDevice", "a tensor");
+    }
   }
   // Tensors, plus the fixed scratch (cuBLAS workspace, loss partials) and the grow-only
   // convolution workspace.
   size_t bytes_in_use() const override { return counter_.in_use() + library_bytes(); }
   size_t peak_bytes() const override { return counter_.peak() + library_bytes(); }
+  size_t allocation_count() const override { return counter_.allocations(); }
   void upload(void* dst, const void* host_src, size_t bytes) override {
     Op op(*this, "upload");
     if (bytes == 0) return;
@@ -103,13 +128,23 @@ class CudaBackend final : public Backend {
   }
   void download(void* host_dst, const void* src, size_t bytes) override {
     Op op(*this, "download");
-    if (bytes == 0) return;
-    HEP2_CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
-    HEP2_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    // Waits for the stream even for 0 bytes: a download is where the host sees the device's
+    // results and errors, whatever its size.
+    if (bytes)
+      HEP2_CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
+    synchronize("download");
   }
   void copy(void* dst, const void* src, size_t bytes) override {
     Op op(*this, "copy");
-    if (bytes == 0) return;
+    if (bytes == 0 || dst == src) return;
+    const auto d = reinterpret_cast<uintptr_t>(dst), s = reinterpret_cast<uintptr_t>(src);
+    if (d < s + bytes && s < d + bytes) {
+      // Overlapping ranges (undefined for cudaMemcpy): memmove's result, through a scratch copy.
+      void* tmp = copy_scratch_.get(bytes, stream_);
+      HEP2_CUDA_CHECK(cudaMemcpyAsync(tmp, src, bytes, cudaMemcpyDeviceToDevice, stream_));
+      HEP2_CUDA_CHECK(cudaMemcpyAsync(dst, tmp, bytes, cudaMemcpyDeviceToDevice, stream_));
+      return;
+    }
     HEP2_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream_));
   }
   void copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, size_t row_bytes,
@@ -126,7 +161,7 @@ class CudaBackend final : public Backend {
   }
   void sync() override {
     Op op(*this, "sync");
-    HEP2_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    synchronize("sync");
   }
 
   // ---- convolution -----------------------------------------------------------------------------
@@ -146,8 +181,7 @@ class CudaBackend final : public Backend {
                               float* db) override {
     Op op(*this, "conv2d_backward_filter");
     conv_->backward_filter(g, x, dy, dw, workspace_, stream_);
-    if (db)
-      kernels::channel_sum(stream_, dy, g.n, g.c_out, size_t(g.conv_out_h()) * g.conv_out_w(), db);
+    if (db) channel_sum(dy, g.n, g.c_out, size_t(g.conv_out_h()) * g.conv_out_w(), db);
   }
 
   // ---- transposed convolution ----------------------------------------------------------------
@@ -166,27 +200,29 @@ class CudaBackend final : public Backend {
     Op op(*this, "deconv2d_backward_filter");
     void* scratch = workspace_.get(kernels::deconv2d_backward_filter_workspace(g), stream_);
     kernels::deconv2d_backward_filter(stream_, g, x, dy, dw, scratch);
-    if (db)
-      kernels::channel_sum(stream_, dy, g.n, g.c_out, size_t(g.deconv_out_h()) * g.deconv_out_w(),
-                           db);
+    if (db) channel_sum(dy, g.n, g.c_out, size_t(g.deconv_out_h()) * g.deconv_out_w(), db);
   }
 
   // ---- pooling and up-sampling ---------------------------------------------------------------
   void maxpool2_forward(const Shape4& in, const float* x, float* y, int32_t* argmax) override {
     Op op(*this, "maxpool2_forward");
+    check_pool_input(in, "maxpool2_forward", 2);
     kernels::maxpool2_forward(stream_, in, x, y, argmax);
   }
   void maxpool2_backward(const Shape4& in, const float* dy, const int32_t* argmax,
                          float* dx) override {
     Op op(*this, "maxpool2_backward");
+    check_pool_input(in, "maxpool2_backward", 2);
     kernels::maxpool2_backward(stream_, in, dy, argmax, dx);
   }
   void upsample2_forward(const Shape4& in, const float* x, float* y) override {
     Op op(*this, "upsample2_forward");
+    check_pool_input(in, "upsample2_forward", 1);
     kernels::upsample2_forward(stream_, in, x, y);
   }
   void upsample2_backward(const Shape4& in, const float* dy, float* dx) override {
     Op op(*this, "upsample2_backward");
+    check_pool_input(in, "upsample2_backward", 1);
     kernels::upsample2_backward(stream_, in, dy, dx);
   }
 
@@ -213,7 +249,6 @@ class CudaBackend final : public Backend {
                      Act act, float* y) override {
     Op op(*this, "dense_forward");
     check_dense(batch, in, out, "dense_forward");
-    if (batch == 0) return;
     cuda::gemm_dense_forward(cublas_, batch, in, out, x, w, y);
     kernels::bias_act(stream_, y, b, act == Act::Relu, batch, out, 1);
   }
@@ -221,11 +256,6 @@ class CudaBackend final : public Backend {
                       float* dx, float* dw, float* db) override {
     Op op(*this, "dense_backward");
     check_dense(batch, in, out, "dense_backward");
-    if (batch == 0) {  // nothing flowed through: zero parameter gradients, no dx to write
-      if (dw) HEP2_CUDA_CHECK(cudaMemsetAsync(dw, 0, size_t(in) * out * sizeof(float), stream_));
-      if (db) HEP2_CUDA_CHECK(cudaMemsetAsync(db, 0, size_t(out) * sizeof(float), stream_));
-      return;
-    }
     if (dx) cuda::gemm_dense_backward_data(cublas_, batch, in, out, dy, w, dx);
     if (dw) cuda::gemm_dense_backward_weights(cublas_, batch, in, out, x, dy, dw);
     if (db) kernels::column_sum(stream_, dy, batch, out, db);
@@ -246,7 +276,8 @@ class CudaBackend final : public Backend {
   void sigmoid_mse_per_sample(int batch, size_t per_sample, const float* z, const float* target,
                               float* out) override {
     Op op(*this, "sigmoid_mse_per_sample");
-    if (per_sample == 0) fail("sigmoid_mse_per_sample: samples of zero values have no mean");
+    if (batch <= 0 || per_sample == 0)
+      fail("sigmoid_mse_per_sample: batch ", batch, " x ", per_sample, " values is empty");
     kernels::sigmoid_mse_per_sample(stream_, batch, per_sample, z, target, out);
   }
   void softmax_xent(int batch, int classes, const float* z, const int32_t* labels, float* probs,
@@ -259,6 +290,8 @@ class CudaBackend final : public Backend {
   }
   void softmax(int batch, int classes, const float* z, float* probs) override {
     Op op(*this, "softmax");
+    if (batch <= 0 || classes <= 0)
+      fail("softmax: batch ", batch, " x classes ", classes, " must both be positive");
     kernels::softmax(stream_, batch, classes, z, probs);
   }
 
@@ -290,27 +323,32 @@ class CudaBackend final : public Backend {
   void gather_batch(const Shape4& sample, const float* data, const int32_t* index, int batch,
                     const AugmentSpec& aug, float* out) override {
     Op op(*this, "gather_batch");
+    if (batch <= 0) fail("gather_batch: batch ", batch, " must be positive");
+    if (sample.c <= 0 || sample.h <= 0 || sample.w <= 0)
+      fail("gather_batch: sample shape ", sample.str(), " is empty");
     if (aug.rotate_flip && sample.h != sample.w)
       fail("gather_batch: rotation/flip augmentation needs square samples, got ", sample.h, "x",
            sample.w);
     kernels::gather_batch(stream_, sample, data, index, batch, aug.rotate_flip, aug.symmetry,
-                          aug.seed, aug.step, out);
+                          aug.seed, aug.step, out, error_device_);
   }
   void gather_labels(const int32_t* labels, const int32_t* index, int batch,
                      int32_t* out) override {
     Op op(*this, "gather_labels");
-    kernels::gather_labels(stream_, labels, index, batch, out);
+    if (batch <= 0) fail("gather_labels: batch ", batch, " must be positive");
+    kernels::gather_labels(stream_, labels, index, batch, out, error_device_);
   }
   void standardize_columns(int rows, int cols, const float* x, const float* mean,
                            const float* inv_std, float* y) override {
     Op op(*this, "standardize_columns");
+    check_standardize_columns(rows, cols);
     kernels::standardize_columns(stream_, rows, cols, x, mean, inv_std, y);
   }
   void column_sums(int cols, const float* x, const int32_t* rows, int count, double* sum,
                    double* sum_sq) override {
     Op op(*this, "column_sums");
     check_column_sums(cols, count);
-    kernels::column_sums(stream_, cols, x, rows, count, sum, sum_sq);
+    kernels::column_sums(stream_, cols, x, rows, count, sum, sum_sq, error_device_);
   }
   void channel_stats(int batch, int channels, int positions, const float* x, float weight,
                      float* out) override {
@@ -320,40 +358,99 @@ class CudaBackend final : public Backend {
   }
   void argmax_rows(int batch, int classes, const float* z, int32_t* out) override {
     Op op(*this, "argmax_rows");
-    if (classes <= 0) fail("argmax_rows: need at least one class, got ", classes);
+    if (batch <= 0 || classes <= 0)
+      fail("argmax_rows: batch ", batch, " x classes ", classes, " must both be positive");
     kernels::argmax_rows(stream_, batch, classes, z, out);
   }
 
  private:
   // Opened by every op: an NVTX range named after it, and this backend's device made current
-  // (several backends on different devices may share a host thread).
+  // (several backends on different devices may share a host thread). Under HEP2_CUDA_SYNC=1 the
+  // op's end waits for its work and throws, naming the op, if it failed (check.h): the guard's
+  // destructor may throw then, but never while an exception is already on its way.
   class Op {
    public:
-    Op(const CudaBackend& be, const char* name) : range_(name) {
+    Op(CudaBackend& be, const char* name)
+        : be_(be), name_(name), range_(name), exceptions_(std::uncaught_exceptions()) {
       HEP2_CUDA_CHECK(cudaSetDevice(be.device_));
     }
+    ~Op() noexcept(false) {
+      if (!cuda::detail::sync_checks_enabled() || std::uncaught_exceptions() > exceptions_) return;
+      cuda::detail::sync_check(be_.stream_, name_, __FILE__, __LINE__);
+      if (!cuda::detail::capturing()) be_.throw_device_errors(name_);
+    }
+    Op(const Op&) = delete;
+    Op& operator=(const Op&) = delete;
 
    private:
+    CudaBackend& be_;
+    const char* name_;
     cuda::NvtxRange range_;
+    int exceptions_;
   };
 
-  static void check_dense(int batch, int in, int out, const char* op) {
-    if (batch < 0 || in <= 0 || out <= 0)
-      fail(op, ": invalid sizes batch ", batch, ", in ", in, ", out ", out);
+  // Waits for the stream, then reports what the kernels flagged meanwhile.
+  void synchronize(const char* what) {
+    HEP2_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    throw_device_errors(what);
+  }
+  // Throws (and clears) the errors the kernels flagged in the error word since the last check;
+  // call only when the stream has synchronised.
+  void throw_device_errors(const char* at) {
+    const unsigned flags = *static_cast<volatile unsigned*>(error_host_);
+    if (flags == 0) return;
+    *static_cast<volatile unsigned*>(error_host_) = 0;
+    const char* what =
+        flags & kernels::kGatherNegativeIndex    ? "gather_batch: a negative sample index"
+        : flags & kernels::kLabelsNegativeIndex  ? "gather_labels: a negative index"
+        : flags & kernels::kColumnSumsNegativeRow ? "column_sums: a negative row index"
+                                                  : "a kernel flagged an unknown error";
+    fail(what, " was found on the device (the CPU backend refuses it too); reported at ", at,
+         ", the next synchronisation after the op (HEP2_CUDA_SYNC=1 reports it at the op)");
   }
 
-  // Frees whatever the constructor got to; safe on a partly built backend. Never throws.
+  // The convolution bias gradient, its partial sums in the grow-only reduction scratch.
+  void channel_sum(const float* dy, int n, int channels, size_t plane, float* out) {
+    void* scratch =
+        reduce_scratch_.get(kernels::channel_sum_scratch_bytes(n, channels, plane), stream_);
+    kernels::channel_sum(stream_, dy, n, channels, plane, out, scratch);
+  }
+
+  // The CPU backend's argument checks (host/cpu), in the same words.
+  static void check_dense(int batch, int in, int out, const char* op) {
+    if (batch <= 0 || in <= 0 || out <= 0)
+      fail(op, ": batch ", batch, ", in ", in, ", out ", out, " must all be positive");
+  }
+  static void check_pool_input(const Shape4& in, const char* op, int min_side) {
+    if (in.n <= 0 || in.c <= 0 || in.h < min_side || in.w < min_side)
+      fail(op, ": input ", in.str(), " is too small (need n, c >= 1 and h, w >= ", min_side, ")");
+  }
+
+  // Frees whatever the constructor got to; safe on a partly built backend. Never throws:
+  // failures are reported to stderr and cleared (check.h).
   void release() noexcept {
+    using cuda::detail::report_release_error;
     conv_.reset();
-    if (cudnn_) cudnnDestroy(cudnn_);
-    if (cublas_) cublasDestroy(cublas_);
-    if (cublas_workspace_) cudaFree(cublas_workspace_);
-    if (loss_partials_) cudaFree(loss_partials_);
-    if (stream_) cudaStreamDestroy(stream_);
+    if (cudnn_ && cudnnDestroy(cudnn_) != CUDNN_STATUS_SUCCESS)
+      std::fprintf(stderr, "hep2: warning: cudnnDestroy failed while releasing %s\n",
+                   name().c_str());
+    if (cublas_ && cublasDestroy(cublas_) != CUBLAS_STATUS_SUCCESS)
+      std::fprintf(stderr, "hep2: warning: cublasDestroy failed while releasing %s\n",
+                   name().c_str());
+    if (cublas_workspace_)
+      report_release_error(cudaFree(cublas_workspace_), "cudaFree", "the cuBLAS workspace");
+    if (loss_partials_)
+      report_release_error(cudaFree(loss_partials_), "cudaFree", "the loss reduction scratch");
+    if (error_host_)
+      report_release_error(cudaFreeHost(error_host_), "cudaFreeHost", "the error word");
+    if (stream_)
+      report_release_error(cudaStreamDestroy(stream_), "cudaStreamDestroy", "the stream");
     cudnn_ = nullptr;
     cublas_ = nullptr;
     cublas_workspace_ = nullptr;
     loss_partials_ = nullptr;
+    error_host_ = nullptr;
+    error_device_ = nullptr;
     stream_ = nullptr;
   }
 
@@ -361,13 +458,18 @@ class CudaBackend final : public Backend {
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   size_t library_bytes() const {
-    return kCublasWorkspace + kernels::kLossPartials * sizeof(double) + workspace_.capacity();
+    return kCublasWorkspace + kernels::kLossPartials * sizeof(double) + workspace_.capacity() +
+           reduce_scratch_.capacity() + copy_scratch_.capacity();
   }
   AllocationCounter counter_;
   void* cublas_workspace_ = nullptr;
   cudnnHandle_t cudnn_ = nullptr;
   double* loss_partials_ = nullptr;
+  unsigned* error_host_ = nullptr;    // the kernels' error word (device_error.h), host side
+  unsigned* error_device_ = nullptr;  // the same word as the kernels see it
   cuda::Workspace workspace_;  // cuDNN plans and the split sums of deconv2d_backward_filter
+  cuda::Workspace reduce_scratch_;  // channel_sum's partial sums
+  cuda::Workspace copy_scratch_;    // copy() of overlapping ranges
   std::unique_ptr<cuda::CudnnConv> conv_;
 };
 

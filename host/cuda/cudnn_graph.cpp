@@ -7,6 +7,7 @@
 // CUDNN_WARN_DEPRECATED is defined, which we do not do.
 #include "cuda/cudnn_graph.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <sstream>
 #include <string>
@@ -295,61 +296,77 @@ const CudnnConv::Plan& CudnnConv::plan_for(Op op, const ConvGeom& g,
     n.behavior.resize(size_t(got < 0 ? 0 : got));
   }
 
-  // Pass 0 takes only precompiled engines; pass 1, reached only when none fits, also tries the
-  // run-time compiled ones. Within a pass the heuristic's order decides: the choice depends on the
-  // shape alone, never on timings, so every run picks the same engine (and the same bits).
+  // The order candidates are tried in: precompiled engines before run-time compiled ones (those
+  // are reached only when no precompiled engine fits) and, when TF32 is allowed, tensor-core
+  // engines before the others (that is what --tf32 asks for); otherwise the heuristic's order.
+  // The choice depends on the shape alone, never on timings, so every run picks the same engine
+  // (and the same bits).
+  std::vector<size_t> order(configs.size());
+  for (size_t c = 0; c < order.size(); ++c) order[c] = c;
+  auto rank = [&](size_t c) {
+    const Notes& n = notes_of[c];
+    const bool compiled_at_run_time = has_note(n.behavior, CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION);
+    const bool tensor_core = has_note(n.numerical, CUDNN_NUMERICAL_NOTE_TENSOR_CORE);
+    return 2 * int(compiled_at_run_time) + int(allow_tf32_ && !tensor_core);
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return rank(a) < rank(b); });
+
   bool found = false;
-  int rejected_nondeterministic = 0, rejected_tf32 = 0, rejected_workspace = 0,
-      rejected_unsupported = 0;
+  int rejected_nondeterministic = 0, rejected_tf32 = 0, rejected_reduced = 0,
+      rejected_workspace = 0, rejected_unsupported = 0;
   cudnnStatus_t last_failure = CUDNN_STATUS_SUCCESS;
-  for (int pass = 0; pass < 2 && !found; ++pass) {
-    rejected_nondeterministic = rejected_tf32 = rejected_workspace = rejected_unsupported = 0;
-    for (size_t c = 0; c < configs.size() && !found; ++c) {
-      const Notes& n = notes_of[c];
-      if (pass == 0 && has_note(n.behavior, CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION)) continue;
-      // Same inputs must give the same bits, always (hep2 is deterministic by default).
-      if (has_note(n.numerical, CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC)) {
-        ++rejected_nondeterministic;
-        continue;
-      }
-      // For float tensors the tensor-core engines compute in TF32 (10-bit mantissa inputs).
-      if (!allow_tf32_ &&
-          (has_note(n.numerical, CUDNN_NUMERICAL_NOTE_TENSOR_CORE) ||
-           has_note(n.numerical, CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS) ||
-           has_note(n.numerical, CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION))) {
-        ++rejected_tf32;
-        continue;
-      }
-      Descriptor candidate(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, "execution plan");
-      candidate.set_handle(CUDNN_ATTR_EXECUTION_PLAN_HANDLE, handle_)
-          .set_descriptor(CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, configs[c]);
-      cudnnStatus_t status = candidate.try_finalize();
-      if (status != CUDNN_STATUS_SUCCESS) {
-        ++rejected_unsupported;
-        last_failure = status;
-        continue;
-      }
-      int64_t workspace = 0, got = 0;
-      candidate.check(
-          cudnnBackendGetAttribute(candidate.get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE,
-                                   CUDNN_TYPE_INT64, 1, &got, &workspace),
-          "cudnnBackendGetAttribute(workspace size)", CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE);
-      if (workspace < 0 || size_t(workspace) > workspace_limit_) {
-        ++rejected_workspace;
-        continue;
-      }
-      plan->plan = std::move(candidate);
-      plan->workspace = size_t(workspace);
-      plan->keep.push_back(std::move(configs[c]));
-      found = true;
+  for (size_t c : order) {
+    const Notes& n = notes_of[c];
+    // Same inputs must give the same bits, always (hep2 is deterministic by default).
+    if (has_note(n.numerical, CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC)) {
+      ++rejected_nondeterministic;
+      continue;
     }
+    // Engines that convert FP32 inputs to a narrower type (FP16, BF16) or reduce in one are
+    // never taken: that is not what TF32 allows, and it loses far more than TF32's 10-bit inputs.
+    if (has_note(n.numerical, CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS) ||
+        has_note(n.numerical, CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION)) {
+      ++rejected_reduced;
+      continue;
+    }
+    // For float tensors the tensor-core engines compute in TF32: only when allowed.
+    if (!allow_tf32_ && has_note(n.numerical, CUDNN_NUMERICAL_NOTE_TENSOR_CORE)) {
+      ++rejected_tf32;
+      continue;
+    }
+    Descriptor candidate(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, "execution plan");
+    candidate.set_handle(CUDNN_ATTR_EXECUTION_PLAN_HANDLE, handle_)
+        .set_descriptor(CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, configs[c]);
+    cudnnStatus_t status = candidate.try_finalize();
+    if (status != CUDNN_STATUS_SUCCESS) {
+      ++rejected_unsupported;
+      last_failure = status;
+      continue;
+    }
+    int64_t workspace = 0, got = 0;
+    candidate.check(
+        cudnnBackendGetAttribute(candidate.get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE,
+                                 CUDNN_TYPE_INT64, 1, &got, &workspace),
+        "cudnnBackendGetAttribute(workspace size)", CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE);
+    if (workspace < 0 || size_t(workspace) > workspace_limit_) {
+      ++rejected_workspace;
+      continue;
+    }
+    plan->plan = std::move(candidate);
+    plan->workspace = size_t(workspace);
+    plan->keep.push_back(std::move(configs[c]));
+    found = true;
+    break;
   }
   if (!found)
     fail("cuDNN has no usable engine for conv2d ", op_name(int(op)), " (", geometry_text(g),
          "): of ", configs.size(), " candidates ", rejected_nondeterministic,
-         " were non-deterministic, ", rejected_tf32, " used TF32/tensor cores (allowed only with ",
-         "TF32 on), ", rejected_workspace, " needed more than ", workspace_limit_ >> 20,
-         " MiB of workspace, ", rejected_unsupported, " failed to build",
+         " were non-deterministic, ", rejected_reduced,
+         " down-convert inputs or reduce in reduced precision (never used), ", rejected_tf32,
+         " used TF32/tensor cores (allowed only with TF32 on), ", rejected_workspace,
+         " needed more than ", workspace_limit_ >> 20, " MiB of workspace, ",
+         rejected_unsupported, " failed to build",
          rejected_unsupported ? std::string(" (last: ") + cudnnGetErrorString(last_failure) + ")"
                               : std::string());
 

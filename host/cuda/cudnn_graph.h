@@ -1,9 +1,11 @@
 // Convolutions through cuDNN 9's graph (backend descriptor) API, behind a small wrapper of our
 // own: describe the one-operation graph, ask the heuristics for engine configurations, keep the
-// first one (in the heuristic's order, precompiled engines before run-time compiled ones) that is
-// deterministic, FP32 (unless TF32 is allowed) and within the workspace limit, and cache that execution plan per (operation, geometry, pointer alignment). Plans are built on
-// the first call with a shape, outside the training loop's steady state; later calls only fill a
-// variant pack and execute.
+// first one (in the heuristic's order, precompiled engines before run-time compiled ones and, when
+// TF32 is allowed, tensor-core engines first) that is deterministic, never down-converts its
+// inputs or reduces in reduced precision, uses tensor cores (TF32) only when allowed and fits the
+// workspace limit, and cache that execution plan per (operation, geometry, pointer alignment).
+// Plans are built on the first call with a shape, outside the training loop's steady state;
+// later calls only fill a variant pack and execute.
 //
 // Why the graph API and not cudnnConvolutionForward & co.: those are deprecated in cuDNN 9 and
 // will go; the graph API is where new engines appear, and its engine notes let us filter for

@@ -28,8 +28,8 @@ void* device_malloc(size_t bytes, int device, const char* what) {
 }
 
 Workspace::~Workspace() {
-  // No throwing from a destructor; a failure here is a sticky error the next checked call reports.
-  if (ptr_) cudaFree(ptr_);
+  // No throwing from a destructor: a failure is reported to stderr and cleared (check.h).
+  if (ptr_) detail::report_release_error(cudaFree(ptr_), "cudaFree", what_);
 }
 
 void* Workspace::get(size_t bytes, cudaStream_t stream) {

@@ -14,10 +14,17 @@ void Network::add(const std::string& name, std::unique_ptr<Layer> layer) {
   e.in = layers_.empty() ? sample_ : layers_.back().out;
   e.out = layer->output_shape(e.in);
   e.param_offset = param_count_;
-  for (const ParamSpec& s : layer->params()) {
+  const std::vector<ParamSpec> specs = layer->params();
+  size_t total = 0;
+  for (const ParamSpec& s : specs) total += s.count;
+  // One aligned slice per layer; its tensors follow each other inside it (weight, then bias).
+  if (total) e.param_storage = layout_.add(total);
+  size_t within = 0;
+  for (const ParamSpec& s : specs) {
     tensors_.push_back({name + "." + s.name, param_count_, s.count, s.fan_in, s.dims,
-                        s.name == "bias"});
+                        s.name == "bias", e.param_storage + within});
     param_count_ += s.count;
+    within += s.count;
   }
   e.param_count = param_count_ - e.param_offset;
   e.layer = std::move(layer);
@@ -55,8 +62,8 @@ const float* Network::forward(const Pass& p, int batch, const float* x, const fl
     Entry& e = layers_[i];
     // Each layer gets its own random stream, so two dropout layers never share a mask.
     Pass lp{p.be, p.training, uint64_t(hash_u32(p.seed, i)) << 32 | hash_u32(p.seed, i + 1000)};
-    e.layer->forward(lp, with_n(e.in, batch), in, e.param_count ? params + e.param_offset : nullptr,
-                     e.y);
+    e.layer->forward(lp, with_n(e.in, batch), in,
+                     e.param_count ? params + e.param_storage : nullptr, e.y);
     if (hook_) hook_(hook_ctx_, i, false);
     in = e.y;
   }
@@ -72,8 +79,8 @@ void Network::backward(const Pass& p, int batch, const float* x, const float* pa
     float* dx = i ? grad_[(i + 1) % 2] : nullptr;
     Pass lp{p.be, p.training, 0};
     e.layer->backward(lp, with_n(e.in, batch), in, e.y, dy, dx,
-                      e.param_count ? params + e.param_offset : nullptr,
-                      e.param_count ? grads + e.param_offset : nullptr);
+                      e.param_count ? params + e.param_storage : nullptr,
+                      e.param_count ? grads + e.param_storage : nullptr);
     if (hook_) hook_(hook_ctx_, i, true);
   }
 }

@@ -1,4 +1,5 @@
-// Optimizer: bias corrections on the host, one fused backend call over the whole flat buffer.
+// Optimizer: bias corrections on the host, one fused backend call over the whole flat buffer
+// (padding included: it is zero and the update keeps it zero).
 #include "hep2/nn/optimizer.h"
 
 #include <cmath>
@@ -27,13 +28,14 @@ void Optimizer::step(Backend& be, ParamBlock& block, float lr_scale) {
     // In double: beta^t for large t underflows gracefully and stays exact for small t.
     h.bc1 = float(1.0 - std::pow(cfg_.beta1, double(t_)));
     h.bc2 = float(1.0 - std::pow(cfg_.beta2, double(t_)));
-    be.adam_step(block.count(), block.params(), block.grads(), block.moment1(), block.moment2(), h);
+    be.adam_step(block.stride(), block.params(), block.grads(), block.moment1(), block.moment2(),
+                 h);
   } else {
     math::SgdHyper h;
     h.lr = cfg_.lr * lr_scale;
     h.momentum = cfg_.momentum;
     h.weight_decay = cfg_.weight_decay;
-    be.sgd_step(block.count(), block.params(), block.grads(), block.moment1(), h);
+    be.sgd_step(block.stride(), block.params(), block.grads(), block.moment1(), h);
   }
 }
 

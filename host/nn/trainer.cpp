@@ -6,7 +6,7 @@
 namespace hep2 {
 
 Trainer::Trainer(Backend& be, Network net, int max_batch, OptimizerConfig opt)
-    : be_(be), net_(std::move(net)), max_batch_(max_batch), block_(be, net_.param_count()),
+    : be_(be), net_(std::move(net)), max_batch_(max_batch), block_(be, net_.param_layout()),
       opt_(opt) {
   if (max_batch < 1) fail("batch size ", max_batch, " must be at least 1");
   Arena counting = Arena::counting();

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 #include "hep2/core/error.h"
 #include "hep2/core/rng.h"
@@ -378,64 +379,93 @@ void check_views(const SampleSet& x) {
 }
 }  // namespace
 
-// Each batch is gathered once and run through every member (one upload of the rows, one
-// download of all probabilities).
-std::vector<float> predict_probabilities(const std::vector<Trainer*>& members,
-                                         const SampleSet& features, const std::vector<int>& rows) {
-  if (members.empty()) fail("predict: a classifier needs at least one member");
-  Backend& be = members[0]->backend();
-  check_rows(rows, size_t(features.count), "predict");
-  check_views(features);
-  auto classes_of = [](Trainer& t) {
-    return t.net().output_shape(t.net().layer_count() - 1, 1).c;
-  };
-  const int classes = classes_of(*members[0]);
-  int batch = members[0]->max_batch();
-  for (Trainer* m : members) {
-    if (classes_of(*m) != classes) fail("predict: ensemble members disagree on the classes");
-    batch = std::min(batch, m->max_batch());
+namespace {
+// One prediction pass over a fixed list of cells, with its device buffers (the cells' rows, a
+// batch, every member's probabilities) allocated once: train_classifier predicts its validation
+// cells every epoch, and on the GPU each cudaFree would synchronise the device. Each batch is
+// gathered once and run through every member (one upload of the rows, one download of all
+// probabilities per run).
+class Predictor {
+ public:
+  Predictor(const std::vector<Trainer*>& members, const SampleSet& features,
+            const std::vector<int>& rows)
+      : members_(members), features_(features), n_(rows.size()) {
+    if (members.empty()) fail("predict: a classifier needs at least one member");
+    Backend& be = members[0]->backend();
+    check_rows(rows, size_t(features.count), "predict");
+    check_views(features);
+    auto classes_of = [](Trainer& t) {
+      return t.net().output_shape(t.net().layer_count() - 1, 1).c;
+    };
+    classes_ = classes_of(*members[0]);
+    batch_ = members[0]->max_batch();
+    for (Trainer* m : members) {
+      if (classes_of(*m) != classes_) fail("predict: ensemble members disagree on the classes");
+      batch_ = std::min(batch_, m->max_batch());
+    }
+    if (rows.empty()) return;
+    // All views of the requested cells, view-major.
+    const size_t views = size_t(features.views);
+    std::vector<int32_t> idx(n_ * views);
+    for (size_t v = 0; v < views; ++v)
+      for (size_t i = 0; i < n_; ++i) idx[v * n_ + i] = view_row(features, rows[i], int(v));
+    order_ = Buffer<int32_t>(be, idx.size());
+    be.upload(order_.data(), idx.data(), idx.size() * sizeof(int32_t));
+    xb_ = Buffer<float>(be, size_t(batch_) * features.sample.per_sample());
+    out_ = Buffer<float>(be, members.size() * idx.size() * size_t(classes_));
   }
-  const size_t n = rows.size(), views = size_t(features.views), k_members = members.size();
-  std::vector<float> probs(n * classes, 0.f);
-  if (rows.empty()) return probs;
-  // All views of the requested cells, view-major.
-  std::vector<int32_t> idx(n * views);
-  for (size_t v = 0; v < views; ++v)
-    for (size_t i = 0; i < n; ++i) idx[v * n + i] = view_row(features, rows[i], int(v));
-  Buffer<int32_t> order(be, idx.size());
-  be.upload(order.data(), idx.data(), idx.size() * sizeof(int32_t));
-  const Shape4 sample = features.sample;
-  const size_t per_member = idx.size() * classes;
-  Buffer<float> xb(be, size_t(batch) * sample.per_sample());
-  Buffer<float> out(be, k_members * per_member);
-  for (size_t v = 0; v < views; ++v) {
-    const AugmentSpec aug = view_transform(features, int(v));
-    for (size_t start = 0; start < n; start += size_t(batch)) {
-      int nb = int(std::min<size_t>(size_t(batch), n - start));
-      size_t at = v * n + start;
-      be.gather_batch(sample, features.data, order.data() + at, nb, aug, xb.data());
-      for (size_t k = 0; k < k_members; ++k) {
-        const float* z = members[k]->forward(nb, xb.data(), false);
-        be.softmax(nb, classes, z, out.data() + k * per_member + at * classes);
+
+  // The probabilities (n x classes): each member's mean over views, then the mean over members.
+  std::vector<float> run() {
+    std::vector<float> probs(n_ * classes_, 0.f);
+    if (n_ == 0) return probs;
+    Backend& be = members_[0]->backend();
+    const size_t views = size_t(features_.views), k_members = members_.size();
+    const size_t per_member = n_ * views * size_t(classes_);
+    for (size_t v = 0; v < views; ++v) {
+      const AugmentSpec aug = view_transform(features_, int(v));
+      for (size_t start = 0; start < n_; start += size_t(batch_)) {
+        int nb = int(std::min<size_t>(size_t(batch_), n_ - start));
+        size_t at = v * n_ + start;
+        be.gather_batch(features_.sample, features_.data, order_.data() + at, nb, aug,
+                        xb_.data());
+        for (size_t k = 0; k < k_members; ++k) {
+          const float* z = members_[k]->forward(nb, xb_.data(), false);
+          be.softmax(nb, classes_, z, out_.data() + k * per_member + at * classes_);
+        }
       }
     }
+    std::vector<float> all(out_.size());
+    be.download(all.data(), out_.data(), out_.bytes());
+    // Summed in a fixed order.
+    std::vector<float> member(n_ * classes_);
+    for (size_t k = 0; k < k_members; ++k) {
+      std::fill(member.begin(), member.end(), 0.f);
+      for (size_t v = 0; v < views; ++v)
+        for (size_t i = 0; i < n_ * classes_; ++i)
+          member[i] += all[k * per_member + v * n_ * classes_ + i];
+      if (views > 1)
+        for (float& p : member) p /= float(views);
+      for (size_t i = 0; i < n_ * classes_; ++i) probs[i] += member[i];
+    }
+    if (k_members > 1)
+      for (float& p : probs) p /= float(k_members);
+    return probs;
   }
-  std::vector<float> all(out.size());
-  be.download(all.data(), out.data(), out.bytes());
-  // Each member's mean over views, then the mean over members; summed in a fixed order.
-  std::vector<float> member(n * classes);
-  for (size_t k = 0; k < k_members; ++k) {
-    std::fill(member.begin(), member.end(), 0.f);
-    for (size_t v = 0; v < views; ++v)
-      for (size_t i = 0; i < n * classes; ++i)
-        member[i] += all[k * per_member + v * n * classes + i];
-    if (views > 1)
-      for (float& p : member) p /= float(views);
-    for (size_t i = 0; i < n * classes; ++i) probs[i] += member[i];
-  }
-  if (k_members > 1)
-    for (float& p : probs) p /= float(k_members);
-  return probs;
+
+ private:
+  std::vector<Trainer*> members_;
+  SampleSet features_;
+  size_t n_ = 0;
+  int classes_ = 0, batch_ = 0;
+  Buffer<int32_t> order_;
+  Buffer<float> xb_, out_;
+};
+}  // namespace
+
+std::vector<float> predict_probabilities(const std::vector<Trainer*>& members,
+                                         const SampleSet& features, const std::vector<int>& rows) {
+  return Predictor(members, features, rows).run();
 }
 
 std::vector<float> predict_probabilities(Trainer& mlp, const SampleSet& features,
@@ -508,6 +538,10 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
       if (per_class[c]) val_class_weight[c] = 1.0 / (double(per_class[c]) * double(present));
   }
 
+  // The validation pass's buffers, made once for all epochs.
+  std::optional<Predictor> validate;
+  if (!validation.empty()) validate.emplace(std::vector<Trainer*>{&mlp}, features, validation);
+
   ClfTrainResult res;
   double best = std::numeric_limits<double>::infinity();
   std::vector<float> best_params;
@@ -545,7 +579,7 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
     st.loss = epoch_batches.mean_loss(losses);
     if (!std::isfinite(st.loss)) classifier_diverged("training", st.loss, epoch);
     if (!validation.empty()) {
-      std::vector<float> p = predict_probabilities(mlp, features, validation);
+      std::vector<float> p = validate->run();
       double vl = 0;
       size_t correct = 0;
       for (size_t i = 0; i < validation.size(); ++i) {

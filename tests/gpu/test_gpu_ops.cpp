@@ -7,7 +7,8 @@
 // the same bits), the out-of-memory message, and device-index errors.
 //
 // Each test skips with a reason where no CUDA device is present (always the case on CI and on the
-// development machines); tools/gpu_check.sh runs them on a borrowed GPU.
+// development machines), and fails instead under HEP2_REQUIRE_GPU=1 (support/gpu.h), which
+// tools/gpu_check.sh sets on the GPU machine.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include "hep2/core/arena.h"
 #include "hep2/core/error.h"
 #include "hep2/core/rng.h"
+#include "support/gpu.h"
 #include "support/random.h"
 
 namespace hep2 {
@@ -119,10 +121,7 @@ struct Twin {
 class GpuFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (cuda_device_count() == 0)
-      GTEST_SKIP() << "no CUDA device"
-                   << (cuda_built() ? " (CUDA backend built; no driver or GPU here)"
-                                    : " (built without the CUDA backend)");
+    HEP2_REQUIRE_CUDA_DEVICE();
     gpu_ = make_cuda_backend(0, /*allow_tf32=*/false);
     cpu_ = make_cpu_backend();
   }
@@ -336,6 +335,133 @@ TEST_F(GpuOpsConv, Tf32ModeComputesTheSameFunction) {
     norm += double(ref[i]) * ref[i];
   }
   EXPECT_LT(std::sqrt(diff / norm), 3e-3);  // NaN (an unwritten element) fails too
+}
+
+// Every tensor of the backward passes at a 4-byte offset (one float past a 256-byte aligned
+// allocation), as views into a packed parameter or activation buffer can be: cuDNN must then be
+// told the real alignment (the plan cache keys on it) and still find a deterministic engine, and
+// the results must not change.
+TEST_F(GpuOpsConv, BackwardDataAndFilterOnMisalignedPointersMatchCpu) {
+  for (const ConvGeom& g : {geom(2, 3, 4, 9, 7, 3, 3, 1, 1), geom(4, 32, 64, 16, 16, 3, 3, 1, 1),
+                            geom(3, 64, 64, 8, 8, 3, 3, 1, 1)}) {
+    SCOPED_TRACE(describe(g));
+    Twin<float> x = random(g.input().count() + 1), dy = random(g.conv_output().count() + 1);
+    Twin<float> w = random(g.weight_count() + 1);
+    Twin<float> dx = output(g.input().count() + 1), dw = output(g.weight_count() + 1);
+    Twin<float> db = output(size_t(g.c_out) + 1);
+    cpu_->conv2d_backward_data(g, dy.c() + 1, w.c() + 1, dx.c() + 1);
+    gpu_->conv2d_backward_data(g, dy.g() + 1, w.g() + 1, dx.g() + 1);
+    cpu_->conv2d_backward_filter(g, x.c() + 1, dy.c() + 1, dw.c() + 1, db.c() + 1);
+    gpu_->conv2d_backward_filter(g, x.g() + 1, dy.g() + 1, dw.g() + 1, db.g() + 1);
+    // Element 0 of each output is outside the view: NaN on both sides, so drop it.
+    auto view = [](std::vector<float> v) { return std::vector<float>(v.begin() + 1, v.end()); };
+    EXPECT_TRUE(close(view(gpu_of(dx)), view(cpu_of(dx)))) << "dx";
+    EXPECT_TRUE(close(view(gpu_of(dw)), view(cpu_of(dw)))) << "dw";
+    EXPECT_TRUE(close(view(gpu_of(db)), view(cpu_of(db)))) << "db";
+    EXPECT_TRUE(std::isnan(gpu_of(dx)[0]) && std::isnan(gpu_of(dw)[0])) << "wrote before the view";
+  }
+}
+
+// ---- TF32 (--tf32) ------------------------------------------------------------------------------
+// A test that TF32 is really used when allowed, and really not used otherwise. Inputs are
+// 1 + 2^-12 (exact in FP32; TF32 keeps 10 mantissa bits and reads 1) and the other operand is 1
+// (exact in both), so every output is a whole number of taps times the input: FP32 math gives
+// that exactly (the CPU reference), TF32 math falls short by 2^-12 / (1 + 2^-12) = 2.44e-4 in
+// EVERY element. A random-data comparison could not tell the two apart from a wrong tolerance.
+enum class Math { Fp32, Tf32 };
+
+::testing::AssertionResult math_signature(const std::vector<float>& got,
+                                          const std::vector<float>& ref, Math math) {
+  if (got.size() != ref.size() || ref.empty())
+    return ::testing::AssertionFailure() << "sizes " << got.size() << " vs " << ref.size();
+  const double shortfall = std::ldexp(1.0, -12) / (1 + std::ldexp(1.0, -12));
+  size_t bad = 0, first = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const double r = (double(ref[i]) - double(got[i])) / double(ref[i]);  // NaN fails both
+    const bool ok = math == Math::Tf32 ? (r > 0.8 * shortfall && r < 1.2 * shortfall)
+                                       : std::fabs(r) < 0.1 * shortfall;
+    if (!ok && bad++ == 0) first = i;
+  }
+  if (bad)
+    return ::testing::AssertionFailure()
+           << bad << " of " << ref.size() << " elements lack the "
+           << (math == Math::Tf32 ? "TF32" : "FP32") << " signature (first [" << first
+           << "]: gpu " << got[first] << ", fp32 " << ref[first] << ", relative shortfall "
+           << (double(ref[first]) - got[first]) / ref[first] << ", TF32's is " << shortfall << ")";
+  return ::testing::AssertionSuccess();
+}
+
+class GpuTf32 : public GpuFixture {
+ protected:
+  static constexpr float kInput = 1.f + 1.f / 4096.f;  // 1 + 2^-12
+  // The same op on the CPU (FP32), on the GPU with TF32 off (gpu_) and with TF32 allowed.
+  template <class Run>
+  void expect_signatures(size_t out_count, Run&& run) {
+    auto tf32 = make_cuda_backend(0, /*allow_tf32=*/true);
+    std::vector<float> ref = run(*cpu_, out_count);
+    EXPECT_TRUE(math_signature(run(*gpu_, out_count), ref, Math::Fp32)) << "TF32 off";
+    EXPECT_TRUE(math_signature(run(*tf32, out_count), ref, Math::Tf32)) << "TF32 allowed";
+  }
+  // Uploads `count` copies of v to a new buffer of be.
+  static Buffer<float> filled(Backend& be, size_t count, float v) {
+    Buffer<float> b(be, count);
+    be.fill(b.data(), count, v);
+    return b;
+  }
+  static std::vector<float> result(Backend& be, const Buffer<float>& b) {
+    std::vector<float> host(b.size());
+    be.download(host.data(), b.data(), b.bytes());
+    return host;
+  }
+};
+
+TEST_F(GpuTf32, CudnnConvolutionsUseTf32ExactlyWhenAllowed) {
+  const ConvGeom g = geom(8, 32, 64, 16, 16, 3, 3, 1, 1);  // the DCAE's second encoder layer
+  const size_t nx = g.input().count(), nw = g.weight_count(), ny = g.conv_output().count();
+  SCOPED_TRACE("forward");
+  expect_signatures(ny, [&](Backend& be, size_t n) {
+    Buffer<float> x = filled(be, nx, kInput), w = filled(be, nw, 1.f), y = filled(be, n, kNaN);
+    be.conv2d_forward(g, x.data(), w.data(), nullptr, Act::None, y.data());
+    return result(be, y);
+  });
+  SCOPED_TRACE("backward data");
+  expect_signatures(nx, [&](Backend& be, size_t n) {
+    Buffer<float> dy = filled(be, ny, kInput), w = filled(be, nw, 1.f), dx = filled(be, n, kNaN);
+    be.conv2d_backward_data(g, dy.data(), w.data(), dx.data());
+    return result(be, dx);
+  });
+  SCOPED_TRACE("backward filter");
+  expect_signatures(nw, [&](Backend& be, size_t n) {
+    Buffer<float> x = filled(be, nx, kInput), dy = filled(be, ny, 1.f), dw = filled(be, n, kNaN);
+    be.conv2d_backward_filter(g, x.data(), dy.data(), dw.data(), nullptr);
+    return result(be, dw);
+  });
+}
+
+TEST_F(GpuTf32, CublasDenseLayersUseTf32ExactlyWhenAllowed) {
+  const int batch = 64, in = 1024, out = 128;
+  const size_t nx = size_t(batch) * in, nw = size_t(out) * in, ny = size_t(batch) * out;
+  SCOPED_TRACE("forward");
+  expect_signatures(ny, [&](Backend& be, size_t n) {
+    Buffer<float> x = filled(be, nx, kInput), w = filled(be, nw, 1.f), y = filled(be, n, kNaN);
+    be.dense_forward(batch, in, out, x.data(), w.data(), nullptr, Act::None, y.data());
+    return result(be, y);
+  });
+  SCOPED_TRACE("backward data");
+  expect_signatures(nx, [&](Backend& be, size_t n) {
+    Buffer<float> x = filled(be, nx, 0.f), w = filled(be, nw, 1.f), dy = filled(be, ny, kInput);
+    Buffer<float> dx = filled(be, n, kNaN), dw = filled(be, nw, kNaN);  // dw is always written
+    be.dense_backward(batch, in, out, x.data(), w.data(), dy.data(), dx.data(), dw.data(),
+                      nullptr);
+    return result(be, dx);
+  });
+  SCOPED_TRACE("backward weights");
+  expect_signatures(nw, [&](Backend& be, size_t n) {
+    Buffer<float> x = filled(be, nx, kInput), w = filled(be, nw, 1.f), dy = filled(be, ny, 1.f);
+    Buffer<float> dw = filled(be, n, kNaN);
+    be.dense_backward(batch, in, out, x.data(), w.data(), dy.data(), nullptr, dw.data(), nullptr);
+    return result(be, dw);
+  });
 }
 
 // ---- transposed convolution (hand-written kernels) ----------------------------------------------
@@ -735,6 +861,61 @@ TEST_F(GpuOpsGather, LabelsAreExact) {
   cpu_->gather_labels(labels.c(), index.c(), batch, out.c());
   gpu_->gather_labels(labels.g(), index.g(), batch, out.g());
   HEP2_EXPECT_SAME(out);
+}
+
+// ---- reductions on the pipeline's own shapes --------------------------------------------------
+// The bias gradient of every DCAE layer at the training batch (64) is split over many blocks
+// (channel_sum's two passes); the last decoder layer has a single channel, the case that one
+// block per channel left to a single block. channel_stats at the texture-feature shapes (encoder
+// stages 1-3 of a 64x64 cell, and the odd-sized maps of the smaller readings) stages many blocks'
+// worth of items through shared memory, and must keep the CPU's bits.
+using GpuOpsReductions = GpuFixture;
+
+TEST_F(GpuOpsReductions, BiasGradientsOfTheDcaeLayersAtBatch64MatchCpu) {
+  struct Layer {
+    ConvGeom g;
+    bool transposed;
+  };
+  for (const Layer& l : {Layer{geom(64, 1, 32, 64, 64, 3, 3, 1, 1), false},
+                         Layer{geom(64, 64, 64, 8, 8, 4, 4, 2, 1), true},
+                         Layer{geom(64, 32, 1, 32, 32, 4, 4, 2, 1), true}}) {
+    const ConvGeom& g = l.g;
+    SCOPED_TRACE(describe(g) + (l.transposed ? " transposed" : ""));
+    const size_t out = l.transposed ? g.deconv_output().count() : g.conv_output().count();
+    Twin<float> x = random(g.input().count()), dy = random(out);
+    Twin<float> dw = output(g.weight_count()), db = output(size_t(g.c_out));
+    if (l.transposed) {
+      cpu_->deconv2d_backward_filter(g, x.c(), dy.c(), dw.c(), db.c());
+      gpu_->deconv2d_backward_filter(g, x.g(), dy.g(), dw.g(), db.g());
+    } else {
+      cpu_->conv2d_backward_filter(g, x.c(), dy.c(), dw.c(), db.c());
+      gpu_->conv2d_backward_filter(g, x.g(), dy.g(), dw.g(), db.g());
+    }
+    HEP2_EXPECT_CLOSE(db);
+    HEP2_EXPECT_CLOSE(dw);
+  }
+}
+
+TEST_F(GpuOpsReductions, ChannelStatsKeepsTheCpuBitsOnPipelineShapes) {
+  struct Maps {
+    int batch, channels, positions;
+  };
+  for (const Maps m : {Maps{64, 32, 32 * 32}, Maps{64, 64, 16 * 16}, Maps{64, 64, 8 * 8},
+                       Maps{37, 64, 7 * 7}, Maps{5, 3, 33}, Maps{129, 1, 1}}) {
+    SCOPED_TRACE(std::to_string(m.batch) + "x" + std::to_string(m.channels) + "x" +
+                 std::to_string(m.positions));
+    // ReLU-like maps: a third zeros, the rest over two decades, so the order of additions shows.
+    std::vector<float> host(size_t(m.batch) * m.channels * m.positions);
+    for (float& v : host)
+      v = rng_.uniform(0, 1) < 0.33 ? 0.f : float(rng_.uniform(0, 1) * rng_.uniform(0.1, 10));
+    Twin<float> x = twin(host);
+    Twin<float> out = random(size_t(m.batch) * 3 * m.channels);  // added to, with a weight
+    for (float w : {0.125f, 0.75f}) {
+      cpu_->channel_stats(m.batch, m.channels, m.positions, x.c(), w, out.c());
+      gpu_->channel_stats(m.batch, m.channels, m.positions, x.g(), w, out.g());
+    }
+    HEP2_EXPECT_SAME(out);
+  }
 }
 
 // ---- determinism --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include "hep2/core/rng.h"
 #include "hep2/nn/models.h"
 #include "hep2/nn/trainer.h"
+#include "support/gpu.h"
 
 namespace hep2 {
 namespace {
@@ -53,7 +54,7 @@ struct Pair {
 };
 
 TEST(GpuTrainingStep, DcaeStepMatchesCpu) {
-  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device: GPU test skipped";
+  HEP2_REQUIRE_CUDA_DEVICE();
   Pair p;
   for (DecoderKind dec : {DecoderKind::Transposed, DecoderKind::Upsample}) {
     DcaeConfig cfg;
@@ -84,7 +85,7 @@ TEST(GpuTrainingStep, DcaeStepMatchesCpu) {
 }
 
 TEST(GpuTrainingStep, MlpStepMatchesCpu) {
-  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device: GPU test skipped";
+  HEP2_REQUIRE_CUDA_DEVICE();
   Pair p;
   MlpConfig cfg;
   cfg.classes = 6;

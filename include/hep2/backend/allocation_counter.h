@@ -14,6 +14,7 @@ class AllocationCounter {
     if (!p) return;
     sizes_[p] = bytes;
     in_use_ += bytes;
+    ++allocations_;
     peak_ = std::max(peak_, in_use_);
   }
   void freed(void* p) {
@@ -24,10 +25,11 @@ class AllocationCounter {
   }
   size_t in_use() const { return in_use_; }
   size_t peak() const { return peak_; }
+  size_t allocations() const { return allocations_; }  // alloc() calls so far
 
  private:
   std::unordered_map<void*, size_t> sizes_;
-  size_t in_use_ = 0, peak_ = 0;
+  size_t in_use_ = 0, peak_ = 0, allocations_ = 0;
 };
 
 }  // namespace hep2

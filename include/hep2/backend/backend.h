@@ -10,6 +10,9 @@
 //    read them with download() at log intervals only.
 //  - Ops are asynchronous on the CUDA backend (one stream); sync() waits for them.
 //  - Results are deterministic: same inputs, same thread count/device -> same bits.
+//  - Both backends refuse the same calls: empty batches (a batch of 0 samples) where an op needs
+//    samples, negative indices in index arrays (the CUDA backend finds those on the device and
+//    throws at its next synchronisation, or at the op under HEP2_CUDA_SYNC=1).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -47,9 +50,14 @@ class Backend {
   // bound when they grew after the allocation peak).
   virtual size_t bytes_in_use() const = 0;
   virtual size_t peak_bytes() const = 0;
+  // alloc() calls since the backend was made: loops that must not allocate are tested with it
+  // (on the GPU every cudaFree synchronises the device).
+  virtual size_t allocation_count() const = 0;
   virtual void upload(void* dst, const void* host_src, size_t bytes) = 0;
-  virtual void download(void* host_dst, const void* src, size_t bytes) = 0;  // waits for prior ops
-  virtual void copy(void* dst, const void* src, size_t bytes) = 0;           // device to device
+  // Waits for prior ops, also when bytes is 0.
+  virtual void download(void* host_dst, const void* src, size_t bytes) = 0;
+  // Device to device; overlapping ranges behave as with memmove.
+  virtual void copy(void* dst, const void* src, size_t bytes) = 0;
   // `rows` runs of `row_bytes` each, device to device: run i from src + i * src_pitch to
   // dst + i * dst_pitch (pitches in bytes). One call for a column block of a matrix.
   virtual void copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch,
@@ -143,9 +151,9 @@ class Backend {
   virtual void standardize_columns(int rows, int cols, const float* x, const float* mean,
                                    const float* inv_std, float* y) = 0;
   // sum[c] = sum_k x[rows[k], c] and sum_sq[c] = sum_k x[rows[k], c]^2 over the `count` rows named
-  // by the device array `rows` of the row-major matrix x (`cols` wide), in double, each column
-  // added in the order of `rows`: the same bits on both backends and on every run. The feature
-  // scaler's statistics, computed where the features are.
+  // by the device array `rows` (none negative) of the row-major matrix x (`cols` wide), in
+  // double, each column added in the order of `rows`: the same bits on both backends and on every
+  // run. The feature scaler's statistics, computed where the features are.
   virtual void column_sums(int cols, const float* x, const int32_t* rows, int count, double* sum,
                            double* sum_sq) = 0;
   // Texture statistics of feature maps: for each sample n and channel c of x (batch x channels x
@@ -159,10 +167,11 @@ class Backend {
   virtual void argmax_rows(int batch, int classes, const float* z, int32_t* out) = 0;
 };
 
-// Argument checks both backends make before copy_rows, column_sums and channel_stats (they throw an
-// Error that names the op and the sizes).
+// Argument checks both backends make before copy_rows, column_sums, standardize_columns and
+// channel_stats (they throw an Error that names the op and the sizes).
 void check_copy_rows(size_t dst_pitch, size_t src_pitch, size_t row_bytes);
 void check_column_sums(int cols, int count);
+void check_standardize_columns(int rows, int cols);
 void check_channel_stats(int batch, int channels, int positions);
 
 // Which of the 8 square symmetries (0..7) maps output pixel (y, x) to its source pixel in an

@@ -8,15 +8,17 @@
 #include <vector>
 
 #include "hep2/nn/layer.h"
+#include "hep2/nn/param_layout.h"
 
 namespace hep2 {
 
 struct ParamTensor {
   std::string name;  // "enc1.conv.weight"
-  size_t offset = 0, count = 0;
+  size_t offset = 0, count = 0;  // in the packed parameter vector
   int fan_in = 1;
   std::vector<int> dims;
   bool is_bias = false;
+  size_t storage = 0;  // offset in each section of the padded buffer (param_layout.h)
 };
 
 class Network {
@@ -34,9 +36,12 @@ class Network {
   const std::string& layer_name(size_t i) const { return layers_[i].name; }
   Shape4 input_shape(int batch) const { return with_n(sample_, batch); }
   Shape4 output_shape(size_t i, int batch) const { return with_n(layers_[i].out, batch); }
-  size_t param_count() const { return param_count_; }
+  size_t param_count() const { return param_count_; }  // values of the packed vector
   const std::vector<ParamTensor>& param_tensors() const { return tensors_; }
   size_t param_offset(size_t layer) const { return layers_[layer].param_offset; }
+  // Where each layer's parameters are in the buffer that forward() and backward() are given (a
+  // ParamBlock made from this layout): 256-byte aligned slices, see param_layout.h.
+  const ParamLayout& param_layout() const { return layout_; }
   double forward_flops(int batch) const;
 
   // Carves activations, two gradient buffers and layer scratch for batches up to max_batch.
@@ -44,6 +49,7 @@ class Network {
   int max_batch() const { return max_batch_; }
 
   // Runs layers [0, end) (all by default) on `batch` samples at x; returns the last output.
+  // params (and grads in backward) are sections laid out by param_layout().
   const float* forward(const Pass& p, int batch, const float* x, const float* params,
                        size_t end = size_t(-1));
   // The gradient of the loss with respect to the network output must be in output_grad()
@@ -68,12 +74,14 @@ class Network {
     std::unique_ptr<Layer> layer;
     Shape4 in, out;  // per sample
     size_t param_offset = 0, param_count = 0;
+    size_t param_storage = 0;  // offset in the padded buffer
     float* y = nullptr;
   };
   Shape4 sample_;
   std::vector<Entry> layers_;
   std::vector<ParamTensor> tensors_;
   size_t param_count_ = 0;
+  ParamLayout layout_;
   int max_batch_ = 0;
   float* grad_[2] = {nullptr, nullptr};  // ping-pong: dy of layer i and dx of layer i
   LayerHook hook_ = nullptr;
