@@ -11,7 +11,7 @@
 #     defaults) with --device cuda and with --device cpu, compared
 #     by tools/compare_runs.py (features: max relative difference; predictions >= 99% identical;
 #     mean class accuracy within 1 point);
-#   - `hep2 cv` of the preset (tools/preset-real.txt) on a small synthetic set on the GPU;
+#   - `hep2 cv --preset real` (tools/presets/real.json) on a small synthetic set on the GPU;
 #   - `hep2 bench --device cuda` beside PyTorch eager and torch.compile on the same GPU (last, on a
 #     quiet GPU);
 # then prints the table last. Everything, build included, shares one deadline (DEADLINE_S, default
@@ -331,8 +331,7 @@ gpu_e2e() {
   row_to_file run-cuda
 }
 gpu_cv() {
-  # shellcheck disable=SC2046
-  step cv-preset-cuda cv.log 200 "$HEP2" cv --device cuda $(cat tools/preset-real.txt) \
+  step cv-preset-cuda cv.log 200 "$HEP2" cv --device cuda --preset real \
     "${CV_ARGS[@]}" --out "$E2E_DIR/cv"
   row_to_file cv-preset-cuda
 }
