@@ -9,6 +9,8 @@
 
 #include "choices.h"
 #include "hep2/core/error.h"
+#include "hep2/dist/placement.h"
+#include "hep2/dist/units.h"
 #include "hep2/io/atomic_file.h"
 #include "hep2/io/npy.h"
 #include "hep2/pipeline/cell_list.h"
@@ -27,12 +29,17 @@ namespace hep2::app {
 
 std::unique_ptr<Backend> open_backend(const Options& opt) {
   const std::string& d = opt.device;
-  if (d == "cpu") return make_cpu_backend(opt.threads);
+  // In a job of several ranks, each takes its node's GPU local_rank % devices, or its share of
+  // the node's cores (dist/placement.h); alone, GPU 0 and --threads as given.
+  const dist::Communicator& job = dist::world();
+  const int threads = dist::rank_threads(job, opt.threads);
+  if (d == "cpu") return make_cpu_backend(threads);
   if (d == "auto") {
-    if (cuda_device_count() > 0) return make_cuda_backend(0, opt.tf32);
-    return make_cpu_backend(opt.threads);
+    if (cuda_device_count() > 0)
+      return make_cuda_backend(dist::rank_device(job, cuda_device_count()), opt.tf32);
+    return make_cpu_backend(threads);
   }
-  if (d == "cuda") return make_cuda_backend(0, opt.tf32);
+  if (d == "cuda") return make_cuda_backend(dist::rank_device(job, cuda_device_count()), opt.tf32);
   if (d.rfind("cuda:", 0) == 0) {
     std::string n = d.substr(5);
     if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos)
@@ -394,28 +401,39 @@ void Workbench::save_features(const DeviceFeatures& f, const Reading& reading) c
   npy::save(path("split.npy"), side.data(), {side.size()});
 }
 
-Evaluation Workbench::run_method(bool save) {
+Evaluation Workbench::run_method(bool save, dist::Communicator& team) {
   std::vector<int32_t> truth;
   for (int r : split_.test) truth.push_back(data().labels[r]);
   times.train_clf_seconds = 0;  // this run's classifiers, all DCAE members' together
   if (opt.method == Method::Supervised) {
+    if (team.rank() != 0) return {};  // one model: rank 0's alone
     FittedClassifier clf = train_supervised(split_.train);
     std::vector<ProbabilityMean> probs(1);
     probs[0].add(predict_probabilities(clf.nets(), samples_of(cells_->images(), false, opt.views),
                                        split_.test));
     return evaluate(probs, split_.test, truth);
   }
-  std::vector<ProbabilityMean> probs;
-  for (const DcaeMember& member : dcae_members()) {
-    train_member(opt.resume, member);
-    ProbabilityMean& member_probs = probs.emplace_back();
-    for (const Reading& reading : readings(member)) {
-      DeviceFeatures f = method_features(reading);
-      if (save) save_features(f, reading);
-      FittedClassifier clf = train_clf(f, cells_->images().labels, data().labels, split_.train, reading);
-      member_probs.add(predict_probabilities(clf.nets(), samples_of(f), split_.test));
-    }
-  }
+  // Each DCAE member is a unit of the team: dealt to its ranks, its tables gathered on rank 0.
+  const std::vector<DcaeMember> members = dcae_members();
+  const std::vector<std::string> tables = dist::run_units(
+      team, members.size(),
+      [&](size_t k) { return "DCAE " + std::to_string(k + 1) + " (seed " + std::to_string(members[k].seed) + ")"; },
+      [&](size_t k) {
+        const DcaeMember& member = members[k];
+        train_member(opt.resume, member);
+        ProbabilityMean member_probs;
+        for (const Reading& reading : readings(member)) {
+          DeviceFeatures f = method_features(reading);
+          if (save) save_features(f, reading);
+          FittedClassifier clf = train_clf(f, cells_->images().labels, data().labels, split_.train, reading);
+          member_probs.add(predict_probabilities(clf.nets(), samples_of(f), split_.test));
+        }
+        return dist::pack_tables(member_probs.tables());
+      });
+  if (team.rank() != 0) return {};
+  std::vector<ProbabilityMean> probs(members.size());
+  for (size_t k = 0; k < members.size(); ++k)
+    for (std::vector<float>& t : dist::unpack_tables(tables[k])) probs[k].add(std::move(t));
   return evaluate(probs, split_.test, truth);
 }
 
