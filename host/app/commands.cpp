@@ -8,11 +8,13 @@
 #include <filesystem>
 
 #include "bench.h"
+#include "data_parallel.h"
 #include "presets.h"
 #include "protocol.h"
 #include "settings.h"
 #include "hep2/core/error.h"
 #include "hep2/dist/communicator.h"
+#include "hep2/dist/units.h"
 #include "hep2/io/atomic_file.h"
 #include "hep2/io/npy.h"
 #include "hep2/pipeline/cell_list.h"
@@ -230,7 +232,9 @@ void add_run_command(CLI::App& app, Args& a) {
     // Under mpirun/srun the DCAEs of --dcae-ensemble are spread over the ranks; rank 0 writes
     // the run folder's summary files.
     dist::Communicator& job = dist::world();
-    Workbench wb(settings_for(starting_settings(*cmd, a, kAllSections), a.out), run_dir_of(a));
+    const Options o = settings_for(starting_settings(*cmd, a, kAllSections), a.out);
+    check_data_parallel(o, "run");
+    Workbench wb(o, run_dir_of(a));
     wb.load_data();
     if (job.rank() == 0) wb.save_config();
     job.barrier();  // the folder exists before any rank writes into it
@@ -274,6 +278,7 @@ void add_cv_command(CLI::App& app, Args& a) {
     if (a.protocol.merge) o.resume = true;  // the folder's settings, as for --resume
     o = settings_for(o, a.out);
     o.resume = a.opt.resume;
+    check_data_parallel(o, "cv");
     run_protocol(o, a.folds, a.seeds, run_dir_of(a), a.protocol);
   });
 }
@@ -284,11 +289,25 @@ void add_train_ae_command(CLI::App& app, Args& a) {
   add_run_settings(*cmd, a, sections, "Run folder (default runs/<date-time>)");
   add_resume_flags(*cmd, a.opt);
   cmd->callback([cmd, &a] {
-    Workbench wb(settings_for(starting_settings(*cmd, a, sections), a.out), run_dir_of(a));
+    dist::Communicator& job = dist::world();
+    const Options o = settings_for(starting_settings(*cmd, a, sections), a.out);
+    check_data_parallel(o, "train-ae");
+    Workbench wb(o, run_dir_of(a));
     wb.command = "train-ae";
     wb.load_data();
-    wb.save_config();
-    for (const DcaeMember& m : wb.dcae_members()) wb.train_member(wb.opt.resume, m);
+    if (job.rank() == 0) wb.save_config();
+    job.barrier();
+    // With --data-parallel every rank trains each DCAE together; otherwise the DCAEs are dealt
+    // to the ranks.
+    const std::vector<DcaeMember> members = wb.dcae_members();
+    dist::run_units(
+        wb.opt.data_parallel ? dist::alone() : job, members.size(),
+        [&](size_t k) { return "DCAE " + std::to_string(k + 1); },
+        [&](size_t k) {
+          wb.train_member(wb.opt.resume, members[k]);
+          return std::string();
+        });
+    if (job.rank() != 0) return;
     std::printf("DCAE trained at %.0f images/s; checkpoint %s\n", wb.times.train_ae_images_per_s,
                 member_files(wb, "dcae", ".ckpt", false).c_str());
   });

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const hep2::app::Stopped& e) {
     std::fprintf(stderr, "\nhep2: %s\n", e.what());
-    return end_with(e.code);
+    return e.whole_job ? e.code : end_with(e.code);
   } catch (const hep2::Error& e) {
     std::fprintf(stderr, "\nhep2: error: %s\n", hep2::app::with_flags(e.what()).c_str());
     return end_with(1);

@@ -9,6 +9,8 @@
 
 #include "choices.h"
 #include "hep2/core/error.h"
+#include "data_parallel.h"
+#include "hep2/dist/gradient_sum.h"
 #include "hep2/dist/placement.h"
 #include "hep2/dist/units.h"
 #include "hep2/io/atomic_file.h"
@@ -253,11 +255,16 @@ TrainedDcae Workbench::train_ae(bool resume, const DcaeMember& member, AeInput i
   to.warmup_epochs = opt.lr_warmup;
   to.objective = opt.ae_loss;
   to.seed = member.seed;
+  // --data-parallel: every rank of the job trains this DCAE on its part of each batch; rank 0
+  // alone writes its files (the ranks hold the same parameters).
+  const std::unique_ptr<dist::GradientSum> replicas = join_data_parallel(opt, net, to);
+  const bool writes = !replicas || dist::world().rank() == 0;
   TrainControl control;
   control.stop = &g_stop_requested;
   control.stop_after_steps = opt.stop_after_steps;
   const nlohmann::json config = to_json(ae.config);
   control.checkpoint = [&](const AeTrainState& s) {
+    if (!writes) return;
     rotate_checkpoints(file);
     save_trainer(file, net, {{"kind", "dcae"}, {"config", config}, {"train_state", to_json(s)}});
     std::vector<std::vector<std::string>> rows;
@@ -268,23 +275,32 @@ TrainedDcae Workbench::train_ae(bool resume, const DcaeMember& member, AeInput i
               rows);
   };
   if (!state.finished(opt.epochs)) {
+    if (writes && replicas)
+      std::fprintf(stderr, "data parallel: %d rank(s), gradients summed over %s\n",
+                   dist::world().size(), replicas->kind());
     std::string which;
     if (opt.dcae_ensemble > 1)
       which = " (DCAE " + std::to_string(member.index + 1) + " of " +
               std::to_string(opt.dcae_ensemble) + ", seed " + std::to_string(member.seed) + ")";
-    std::fprintf(stderr, "%s%s%s on %s: %zu training cells, %d epochs\n", ae.config.describe().c_str(),
+    if (writes)
+      std::fprintf(stderr, "%s%s%s on %s: %zu training cells, %d epochs\n", ae.config.describe().c_str(),
                  input == AeInput::Images ? "" : " (gradient-magnitude images)", which.c_str(),
                  be_->name().c_str(), split_.train.size(), opt.epochs);
     AeTrainResult r = train_autoencoder(net, ae_cells(input), split_.train, to, state, control,
-                                        progress_.fn());
+                                        writes ? progress_.fn() : ProgressFn{});
     progress_.finish();
     times.train_ae_images_per_s = r.images_per_s;
-    if (r.stopped)
+    if (r.stopped) {
+      // Data parallel: every rank stops at the same step; rank 0's checkpoint is written before
+      // any rank leaves.
+      if (replicas) dist::world().barrier();
       throw Stopped(g_stop_requested ? 130 : 0,
                     "stopped at epoch " + std::to_string(state.epoch) + ", step " +
                         std::to_string(state.step) + "; checkpoint " + file +
-                        "; continue with: hep2 " + command + " --resume --out " + run_dir);
-    if (!r.epochs.empty()) {
+                        "; continue with: hep2 " + command + " --resume --out " + run_dir,
+                    replicas != nullptr);
+    }
+    if (!r.epochs.empty() && writes) {
       Series loss{"training loss", {}, {}};
       for (const EpochStat& e : r.epochs) {
         loss.x.push_back(e.epoch);
@@ -297,7 +313,7 @@ TrainedDcae Workbench::train_ae(bool resume, const DcaeMember& member, AeInput i
     }
   }
   if (opt.epochs == 0) control.checkpoint(state);
-  write_reconstructions(ae, member, input);
+  if (writes) write_reconstructions(ae, member, input);
   return ae;
 }
 
@@ -413,14 +429,20 @@ Evaluation Workbench::run_method(bool save, dist::Communicator& team) {
                                        split_.test));
     return evaluate(probs, split_.test, truth);
   }
-  // Each DCAE member is a unit of the team: dealt to its ranks, its tables gathered on rank 0.
   const std::vector<DcaeMember> members = dcae_members();
+  // --data-parallel: every rank of the job trains each DCAE together; rank 0 alone goes on.
+  if (opt.data_parallel) {
+    for (const DcaeMember& member : members) train_member(opt.resume, member);
+    if (dist::world().rank() != 0) return {};
+  }
+  // Otherwise each DCAE member is a unit of the team: dealt to its ranks, its tables gathered
+  // on rank 0.
   const std::vector<std::string> tables = dist::run_units(
-      team, members.size(),
+      opt.data_parallel ? dist::alone() : team, members.size(),
       [&](size_t k) { return "DCAE " + std::to_string(k + 1) + " (seed " + std::to_string(members[k].seed) + ")"; },
       [&](size_t k) {
         const DcaeMember& member = members[k];
-        train_member(opt.resume, member);
+        if (!opt.data_parallel) train_member(opt.resume, member);
         ProbabilityMean member_probs;
         for (const Reading& reading : readings(member)) {
           DeviceFeatures f = method_features(reading);
@@ -430,7 +452,7 @@ Evaluation Workbench::run_method(bool save, dist::Communicator& team) {
         }
         return dist::pack_tables(member_probs.tables());
       });
-  if (team.rank() != 0) return {};
+  if (!opt.data_parallel && team.rank() != 0) return {};
   std::vector<ProbabilityMean> probs(members.size());
   for (size_t k = 0; k < members.size(); ++k)
     for (std::vector<float>& t : dist::unpack_tables(tables[k])) probs[k].add(std::move(t));

@@ -31,8 +31,10 @@ struct PhaseTimes {
 // Training was stopped on request after its state was saved; main() prints the message and
 // exits with `code` (130 after a signal, 0 for --stop-after-steps).
 struct Stopped : std::runtime_error {
-  Stopped(int c, const std::string& m) : std::runtime_error(m), code(c) {}
+  Stopped(int c, const std::string& m, bool whole = false)
+      : std::runtime_error(m), code(c), whole_job(whole) {}
   int code;
+  bool whole_job;  // every rank of the job stopped at the same step (data-parallel training)
 };
 // Set by the SIGINT/SIGTERM handler; training loops stop after their current step.
 extern std::atomic<bool> g_stop_requested;
