@@ -39,7 +39,7 @@ nlohmann::json non_defaults() {
           {"weight_decay", 0.001},        {"patience", 4},         {"clf_ensemble", 2},
           {"clf_balance", true},          {"val_fraction", 0.2},   {"holdout", "random"},
           {"views", 2},                   {"device", "cpu"},       {"threads", 3},
-          {"seed", 42},                   {"tf32", true}};
+          {"seed", 42},                   {"tf32", true},          {"data_parallel", true}};
 }
 
 TEST(Settings, EverySettingGoesThroughJsonAndBack) {
