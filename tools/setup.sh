@@ -11,6 +11,7 @@ packages=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev   # image decode, resize, plots
   nlohmann-json3-dev libcli11-dev  # JSON reports, the command-line parser
   libgtest-dev                     # the test suites
+  openmpi-bin libopenmpi-dev       # MPI ranks (mpirun; docs/scaling.md)
   clang libclang-rt-14-dev libomp-dev   # libFuzzer targets (tools/ci_fuzz.sh)
 )
 

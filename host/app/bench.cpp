@@ -13,6 +13,7 @@
 
 #include "hep2/core/error.h"
 #include "hep2/core/rng.h"
+#include "hep2/dist/communicator.h"
 #include "hep2/io/atomic_file.h"
 #include "hep2/nn/models.h"
 #include "hep2/nn/trainer.h"
@@ -224,6 +225,13 @@ void print_info(bool json) {
   j["cuda_devices"] = cuda_device_count();
   j["openmp_threads"] = omp_get_max_threads();
   j["cuda_info"] = cuda_info();
+  j["mpi_built"] = dist::mpi_built();
+  j["mpi_version"] = dist::mpi_version();
+  j["nccl_built"] = dist::nccl_built();
+  j["nccl_version"] = dist::nccl_version();
+  const dist::Communicator& job = dist::world();
+  j["ranks"] = job.size();
+  j["rank"] = job.rank();
   if (json) {
     std::printf("%s\n", j.dump(2).c_str());
     return;
@@ -233,6 +241,11 @@ void print_info(bool json) {
   std::printf("CUDA backend: %s, %d device(s)\n", cuda_built() ? "built" : "not built",
               cuda_device_count());
   std::printf("%s", cuda_info().c_str());
+  std::printf("MPI: %s\n", dist::mpi_built() ? ("built (" + dist::mpi_version() + ")").c_str()
+                                              : "not built (HEP2_MPI=OFF or no MPI library at build time)");
+  std::printf("NCCL: %s\n", dist::nccl_built() ? ("built (" + dist::nccl_version() + ")").c_str()
+                                                : "not built (needs CUDA and MPI at build time)");
+  std::printf("job: %s, this is rank %d\n", job.describe().c_str(), job.rank());
 }
 
 }  // namespace hep2::app

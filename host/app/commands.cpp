@@ -8,10 +8,13 @@
 #include <filesystem>
 
 #include "bench.h"
+#include "data_parallel.h"
 #include "presets.h"
 #include "protocol.h"
 #include "settings.h"
 #include "hep2/core/error.h"
+#include "hep2/dist/communicator.h"
+#include "hep2/dist/units.h"
 #include "hep2/io/atomic_file.h"
 #include "hep2/io/npy.h"
 #include "hep2/pipeline/cell_list.h"
@@ -191,6 +194,7 @@ struct Args {
   std::string out, preset, config, images, predictions;
   int count = 1000, folds = 5;
   std::vector<uint64_t> seeds = {1};
+  ProtocolRun protocol;
   bool json = false;
   BenchOptions bench;
 };
@@ -225,7 +229,12 @@ Options starting_settings(const CLI::App& cmd, const Args& a, unsigned sections)
   return layered_settings(cmd, a.opt, a.preset, a.config, sections);
 }
 
-std::string run_dir_of(const Args& a) { return a.out.empty() ? default_run_dir() : a.out; }
+// --out, or runs/<date-time> of rank 0's clock (every rank of a job writes into one folder).
+std::string run_dir_of(const Args& a) {
+  std::string dir = a.out.empty() ? default_run_dir() : a.out;
+  dist::world().broadcast(dir);
+  return dir;
+}
 
 void add_run_command(CLI::App& app, Args& a) {
   CLI::App* cmd = app.add_subcommand(
@@ -234,11 +243,17 @@ void add_run_command(CLI::App& app, Args& a) {
   add_resume_flags(*cmd, a.opt);
   cmd->callback([cmd, &a] {
     auto t0 = Clock::now();
-    Workbench wb(settings_for(starting_settings(*cmd, a, kAllSections), a.out), run_dir_of(a));
+    // Under mpirun/srun the DCAEs of --dcae-ensemble are spread over the ranks; rank 0 writes
+    // the run folder's summary files.
+    dist::Communicator& job = dist::world();
+    const Options o = settings_for(starting_settings(*cmd, a, kAllSections), a.out);
+    check_data_parallel(o, "run");
+    Workbench wb(o, run_dir_of(a));
     wb.load_data();
-    wb.save_config();
-    Evaluation e = wb.run_method(true);
-    print_summary(wb, e, std::chrono::duration<double>(Clock::now() - t0).count());
+    if (job.rank() == 0) wb.save_config();
+    job.barrier();  // the folder exists before any rank writes into it
+    Evaluation e = wb.run_method(true, job);
+    if (job.rank() == 0) print_summary(wb, e, std::chrono::duration<double>(Clock::now() - t0).count());
   });
 }
 
@@ -256,8 +271,29 @@ void add_cv_command(CLI::App& app, Args& a) {
                   "as seed s trains the DCAEs of seeds s..s+N-1)")
       ->delimiter(',')
       ->group("Evaluation");
+  cmd->add_flag("--resume", a.opt.resume,
+                "Continue an interrupted protocol in its --out folder: finished units (those with "
+                "metrics.json) are read, the others run (their DCAEs from their checkpoints)")
+      ->group("Device and run");
+  cmd->add_option("--unit", a.protocol.only_unit,
+                  "Run only this unit (1-based, seed by seed, fold by fold: seed i's fold f is "
+                  "(i-1)*folds+f) and write no summary: one task of an array job (tools/slurm/)")
+      ->group("Device and run");
+  cmd->add_flag("--merge", a.protocol.merge,
+                "Only summarise the finished units of --out into protocol.json (after an array "
+                "job's --unit tasks); a unit that has not finished is an error")
+      ->group("Device and run");
   cmd->callback([cmd, &a] {
-    run_protocol(starting_settings(*cmd, a, kAllSections), a.folds, a.seeds, run_dir_of(a));
+    if (a.protocol.merge && (a.opt.resume || a.protocol.only_unit > 0))
+      fail("option --merge: runs nothing, so it takes neither --resume nor --unit");
+    if ((a.protocol.merge || a.opt.resume) && a.out.empty())
+      fail(a.protocol.merge ? "--merge" : "--resume", " needs --out: the protocol folder");
+    Options o = starting_settings(*cmd, a, kAllSections);
+    if (a.protocol.merge) o.resume = true;  // the folder's settings, as for --resume
+    o = settings_for(o, a.out);
+    o.resume = a.opt.resume;
+    check_data_parallel(o, "cv");
+    run_protocol(o, a.folds, a.seeds, run_dir_of(a), a.protocol);
   });
 }
 
@@ -267,11 +303,25 @@ void add_train_ae_command(CLI::App& app, Args& a) {
   add_run_settings(*cmd, a, sections, "Run folder (default runs/<date-time>)");
   add_resume_flags(*cmd, a.opt);
   cmd->callback([cmd, &a] {
-    Workbench wb(settings_for(starting_settings(*cmd, a, sections), a.out), run_dir_of(a));
+    dist::Communicator& job = dist::world();
+    const Options o = settings_for(starting_settings(*cmd, a, sections), a.out);
+    check_data_parallel(o, "train-ae");
+    Workbench wb(o, run_dir_of(a));
     wb.command = "train-ae";
     wb.load_data();
-    wb.save_config();
-    for (const DcaeMember& m : wb.dcae_members()) wb.train_member(wb.opt.resume, m);
+    if (job.rank() == 0) wb.save_config();
+    job.barrier();
+    // With --data-parallel every rank trains each DCAE together; otherwise the DCAEs are dealt
+    // to the ranks.
+    const std::vector<DcaeMember> members = wb.dcae_members();
+    dist::run_units(
+        wb.opt.data_parallel ? dist::alone() : job, members.size(),
+        [&](size_t k) { return "DCAE " + std::to_string(k + 1); },
+        [&](size_t k) {
+          wb.train_member(wb.opt.resume, members[k]);
+          return std::string();
+        });
+    if (job.rank() != 0) return;
     std::printf("DCAE trained at %.0f images/s; checkpoint %s\n", wb.times.train_ae_images_per_s,
                 member_files(wb, "dcae", ".ckpt", false).c_str());
   });

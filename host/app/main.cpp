@@ -1,5 +1,6 @@
 // hep2: the command line. Parses, dispatches to a subcommand, and turns any error into one clear
-// line on stderr and a non-zero exit code.
+// line on stderr and a non-zero exit code. In a job of several MPI ranks, an error on any rank
+// ends the whole job (after its line), so that no rank waits for a result that will never come.
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -8,6 +9,7 @@
 
 #include "commands.h"
 #include "hep2/core/error.h"
+#include "hep2/dist/communicator.h"
 #include "settings.h"
 #include "workbench.h"
 
@@ -21,9 +23,23 @@ extern "C" void on_stop_signal(int sig) {
     std::raise(sig);
   }
 }
+
+// The exit code of an error: in a job of several ranks the others are ended too (a rank that
+// stopped on request ends them as well; their checkpoints are written atomically, so the run
+// folder stays resumable).
+int end_with(int code) {
+  try {
+    hep2::dist::Communicator& job = hep2::dist::world();
+    if (job.size() > 1) job.abort(code);
+  } catch (const hep2::Error&) {  // a build without MPI under a launcher: said already
+  }
+  return code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  hep2::dist::Launch launch(argc, argv);
   CLI::App app{
       "hep2: HEp-2 cell pattern classification with unsupervised deep convolutional autoencoder "
       "features (DCAE latent -> MLP), on the CPU or an NVIDIA GPU.\n"
@@ -39,18 +55,19 @@ int main(int argc, char** argv) {
   // temporary behind; ignored, the write fails with EFBIG and write_file_atomic reports it.
   std::signal(SIGXFSZ, SIG_IGN);
   try {
+    hep2::dist::world();  // refuses a build without MPI started as several processes
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const hep2::app::Stopped& e) {
     std::fprintf(stderr, "\nhep2: %s\n", e.what());
-    return e.code;
+    return e.whole_job ? e.code : end_with(e.code);
   } catch (const hep2::Error& e) {
     std::fprintf(stderr, "\nhep2: error: %s\n", hep2::app::with_flags(e.what()).c_str());
-    return 1;
+    return end_with(1);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "\nhep2: internal error: %s\n", e.what());
-    return 2;
+    return end_with(2);
   }
   return 0;
 }

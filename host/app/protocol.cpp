@@ -9,6 +9,8 @@
 
 #include "choices.h"
 #include "hep2/core/error.h"
+#include "hep2/dist/communicator.h"
+#include "hep2/dist/units.h"
 #include "hep2/io/atomic_file.h"
 #include "settings.h"
 #include "workbench.h"
@@ -43,8 +45,131 @@ Evaluation run_unit(const Workbench& shared, Options opt, uint64_t seed, SplitIn
   return unit.run_method(false);
 }
 
+namespace {
+
+// One unit of the protocol: a seed's fold (or its split of the data's own train/test cells).
+struct Unit {
+  uint64_t seed = 0;
+  size_t fold = 0, folds = 0;  // 0-based; of `folds` splits of this seed
+  SplitIndices split;
+  std::string dir;
+  std::string name() const {
+    return "seed " + std::to_string(seed) + ", " + (folds > 1 ? "fold " : "split ") +
+           std::to_string(fold + 1) + "/" + std::to_string(folds);
+  }
+};
+
+// What protocol.json says of one unit, from its evaluation.
+nlohmann::json record_of(const Unit& u, const Evaluation& e) {
+  const Metrics& m = e.cells;
+  nlohmann::json r = {{"seed", u.seed}, {"fold", u.fold + 1}, {"accuracy", m.accuracy},
+                      {"mca", m.mca}, {"test_cells", m.count}, {"folder", u.dir}};
+  nlohmann::json recall = nlohmann::json::array();
+  for (size_t c = 0; c < m.recall.size(); ++c)
+    recall.push_back(m.support[c] > 0 ? nlohmann::json(m.recall[c]) : nlohmann::json());
+  r["per_class_recall"] = recall;
+  if (!e.members.empty()) {
+    nlohmann::json each = nlohmann::json::array();
+    for (const MemberFigures& mm : e.members) each.push_back(mm.metrics.mca);
+    r["member_mca"] = each;
+  }
+  if (!e.readings.empty()) {
+    nlohmann::json each = nlohmann::json::array();
+    for (const ReadingFigures& rm : e.readings)
+      each.push_back({{"member", rm.member}, {"size", rm.size}, {"mca", rm.metrics.mca}});
+    r["reading_mca"] = each;
+  }
+  if (e.groups) {
+    r["group_accuracy"] = e.groups->accuracy;
+    r["group_mca"] = e.groups->mca;
+  }
+  return r;
+}
+
+// The same record of a unit that finished earlier, from its metrics.json (JSON numbers read back
+// are the doubles written: the figures are those of the run that made them).
+nlohmann::json record_of_finished(const Unit& u) {
+  const std::string file = u.dir + "/metrics.json";
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(file));
+    nlohmann::json r = {{"seed", u.seed}, {"fold", u.fold + 1}, {"accuracy", j.at("accuracy")},
+                        {"mca", j.at("mca")}, {"test_cells", j.at("count")}, {"folder", u.dir}};
+    nlohmann::json recall = nlohmann::json::array();
+    for (const nlohmann::json& name : j.at("classes")) {
+      const nlohmann::json& pc = j.at("per_class").at(name.get<std::string>());
+      recall.push_back(pc.at("support").get<int64_t>() > 0 ? pc.at("recall") : nlohmann::json());
+    }
+    r["per_class_recall"] = recall;
+    if (j.contains("members")) {
+      nlohmann::json each = nlohmann::json::array();
+      for (const nlohmann::json& mm : j.at("members")) each.push_back(mm.at("mca"));
+      r["member_mca"] = each;
+    }
+    if (j.contains("readings")) {
+      nlohmann::json each = nlohmann::json::array();
+      for (const nlohmann::json& rm : j.at("readings"))
+        each.push_back({{"member", rm.at("member")}, {"size", rm.at("size")}, {"mca", rm.at("mca")}});
+      r["reading_mca"] = each;
+    }
+    if (j.contains("groups")) {
+      r["group_accuracy"] = j.at("groups").at("accuracy");
+      r["group_mca"] = j.at("groups").at("mca");
+    }
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    fail(file, ": not the metrics.json hep2 writes (", e.what(), "); delete ", u.dir,
+         " and resume to run that unit again");
+  }
+}
+
+// The protocol's units, seed by seed, fold by fold (the order of protocol.json's runs).
+std::vector<Unit> plan_units(const Workbench& wb, const Options& opt, int folds,
+                             const std::vector<uint64_t>& seeds, const std::string& dir) {
+  std::vector<Unit> units;
+  for (uint64_t seed : seeds) {
+    std::vector<SplitIndices> splits;
+    if (folds == 0) {
+      splits.push_back(split_dataset(wb.data(), opt.test_fraction, seed));
+    } else {
+      std::vector<std::vector<int>> f = stratified_folds(wb.data(), folds, seed);
+      for (int k = 0; k < folds; ++k) splits.push_back(fold_split(f, k));
+    }
+    for (size_t k = 0; k < splits.size(); ++k)
+      units.push_back({seed, k, splits.size(), std::move(splits[k]),
+                       dir + "/seed-" + std::to_string(seed) +
+                           (folds ? "/fold-" + std::to_string(k + 1) : std::string("/split"))});
+  }
+  return units;
+}
+
+// units.json: the folds and seeds a protocol folder was started with, so that --resume, --merge
+// and the --unit runs of an array job work on the same units.
+void check_units_file(const std::string& dir, int folds, const std::vector<uint64_t>& seeds,
+                      bool must_exist) {
+  const std::string file = dir + "/units.json";
+  const nlohmann::json want = {{"folds", folds}, {"seeds", seeds}};
+  if (!fs::exists(file)) {
+    if (must_exist)
+      fail(file, " does not exist: --out must name a folder made by `hep2 cv`");
+    return;
+  }
+  nlohmann::json have;
+  try {
+    have = nlohmann::json::parse(read_file(file));
+  } catch (const nlohmann::json::exception& e) {
+    fail(file, ": unreadable (", e.what(), ")");
+  }
+  if (have != want)
+    fail(dir, " holds the units of --folds ", have.value("folds", nlohmann::json()).dump(),
+         " --seeds ", have.value("seeds", nlohmann::json()).dump(), ", not of --folds ", folds,
+         " --seeds ", nlohmann::json(seeds).dump(), ": give the same --folds and --seeds");
+}
+
+}  // namespace
+
 void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& seeds,
-                  const std::string& dir) {
+                  const std::string& dir, const ProtocolRun& how) {
   if (folds < 0 || folds == 1 || folds > 50) fail("option --folds: use 0 (the data's own split) or 2..50");
   if (seeds.empty()) fail("option --seeds: give at least one seed");
   // Member k of a DCAE ensemble is the DCAE of seed + k, so seeds closer than the ensemble's size
@@ -58,7 +183,14 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
                "(with --dcae-ensemble ", opt.dcae_ensemble, ", seed s trains the DCAEs of seeds s..s+",
                opt.dcae_ensemble - 1, "); use seeds at least ", opt.dcae_ensemble,
                " apart, e.g. --seeds 1,", 1 + opt.dcae_ensemble, ",", 1 + 2 * opt.dcae_ensemble);
+  const size_t unit_count = seeds.size() * size_t(folds ? folds : 1);
+  if (how.only_unit > unit_count)
+    fail("option --unit: ", how.only_unit, " is not a unit of ", seeds.size(), " seed(s) x ",
+         folds ? folds : 1, " fold(s): use 1..", unit_count);
   auto t0 = std::chrono::steady_clock::now();
+  // Under mpirun/srun the units are spread over the ranks (dist/units.h); rank 0 writes the
+  // protocol folder's own files and the summary.
+  dist::Communicator& job = dist::world();
   Workbench wb(opt, dir);
   wb.command = "cv";
   wb.load_data();
@@ -67,60 +199,68 @@ void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& se
   if (folds == 0 && !own_split)
     fail(opt.data.empty() ? std::string("the synthetic data") : opt.data,
          " has no split of its own: use --folds k for k-fold cross-validation");
-  wb.save_config();
+  // A fresh protocol may replace another's units; one that continues, merges or runs a unit of
+  // an array job must have the folder's.
+  if (opt.resume || how.merge || how.only_unit > 0)
+    check_units_file(dir, folds, seeds, opt.resume || how.merge);
+  if (job.rank() == 0 && !how.merge) {
+    wb.save_config();
+    write_file_atomic(dir + "/units.json",
+                      nlohmann::json{{"folds", folds}, {"seeds", seeds}}.dump() + "\n");
+    // A summary describes finished units only: the folder is about to change.
+    std::error_code ec;
+    fs::remove(dir + "/protocol.json", ec);
+  }
+  job.barrier();
+
+  std::vector<Unit> units = plan_units(wb, opt, folds, seeds, dir);
+  if (how.only_unit > 0) units = {units[how.only_unit - 1]};
+  if (job.size() > 1 && job.rank() == 0)
+    std::fprintf(stderr, "cv: %zu unit(s) dealt to the ranks of the job (%s)\n", units.size(),
+                 job.describe().c_str());
+  const std::vector<std::string> results = dist::run_units(
+      job, units.size(), [&](size_t i) { return units[i].name(); },
+      [&](size_t i) {
+        const Unit& u = units[i];
+        if ((opt.resume || how.merge) && fs::exists(u.dir + "/metrics.json")) {
+          std::fprintf(stderr, "== %s: finished (%s/metrics.json)\n", u.name().c_str(), u.dir.c_str());
+          return record_of_finished(u).dump();
+        }
+        if (how.merge)
+          fail(u.dir, "/metrics.json does not exist: the unit ", u.name(), " has not finished; "
+               "run it (--unit) or continue the protocol with --resume instead of --merge");
+        std::fprintf(stderr, "== seed %llu, %s %zu/%zu: %zu train, %zu test cells\n",
+                     (unsigned long long)u.seed, folds ? "fold" : "split", u.fold + 1, u.folds,
+                     u.split.train.size(), u.split.test.size());
+        const Evaluation e = run_unit(wb, opt, u.seed, u.split, u.dir);
+        std::fprintf(stderr, "   accuracy %.2f%%, MCA %.2f%%\n", 100 * e.cells.accuracy,
+                     100 * e.cells.mca);
+        return record_of(u, e).dump();
+      });
+  if (job.rank() != 0 || how.only_unit > 0) return;
 
   Summary acc, mca, gacc, gmca, member_mca;
   std::map<int, Summary> reading_mca;  // by reading size: every member of every run
   std::vector<Summary> recall(wb.class_names().size());  // by class: where the errors are
   nlohmann::json runs = nlohmann::json::array();
-  for (uint64_t seed : seeds) {
-    std::vector<SplitIndices> splits;
-    if (folds == 0) {
-      splits.push_back(split_dataset(wb.data(), opt.test_fraction, seed));
-    } else {
-      std::vector<std::vector<int>> f = stratified_folds(wb.data(), folds, seed);
-      for (int k = 0; k < folds; ++k) splits.push_back(fold_split(f, k));
+  for (const std::string& text : results) {
+    const nlohmann::json r = nlohmann::json::parse(text);
+    acc.v.push_back(r.at("accuracy").get<double>());
+    mca.v.push_back(r.at("mca").get<double>());
+    if (r.contains("member_mca"))
+      for (const nlohmann::json& v : r.at("member_mca")) member_mca.v.push_back(v.get<double>());
+    if (r.contains("per_class_recall"))  // null: the class had no test cell in that run
+      for (size_t k = 0; k < recall.size() && k < r.at("per_class_recall").size(); ++k)
+        if (!r.at("per_class_recall")[k].is_null())
+          recall[k].v.push_back(r.at("per_class_recall")[k].get<double>());
+    if (r.contains("reading_mca"))
+      for (const nlohmann::json& v : r.at("reading_mca"))
+        reading_mca[v.at("size").get<int>()].v.push_back(v.at("mca").get<double>());
+    if (r.contains("group_accuracy")) {
+      gacc.v.push_back(r.at("group_accuracy").get<double>());
+      gmca.v.push_back(r.at("group_mca").get<double>());
     }
-    for (size_t k = 0; k < splits.size(); ++k) {
-      const std::string unit_dir = dir + "/seed-" + std::to_string(seed) +
-                                   (folds ? "/fold-" + std::to_string(k + 1) : std::string("/split"));
-      std::fprintf(stderr, "== seed %llu, %s %zu/%zu: %zu train, %zu test cells\n",
-                   (unsigned long long)seed, folds ? "fold" : "split", k + 1, splits.size(),
-                   splits[k].train.size(), splits[k].test.size());
-      const Evaluation e = run_unit(wb, opt, seed, splits[k], unit_dir);
-      const Metrics& m = e.cells;
-      acc.v.push_back(m.accuracy);
-      mca.v.push_back(m.mca);
-      nlohmann::json r = {{"seed", seed}, {"fold", k + 1}, {"accuracy", m.accuracy},
-                          {"mca", m.mca}, {"test_cells", m.count}, {"folder", unit_dir}};
-      r["per_class_recall"] = m.recall;
-      for (size_t c = 0; c < recall.size() && c < m.recall.size(); ++c)
-        if (m.support[c] > 0) recall[c].v.push_back(m.recall[c]);
-      if (!e.members.empty()) {
-        nlohmann::json each = nlohmann::json::array();
-        for (const MemberFigures& mm : e.members) {
-          each.push_back(mm.metrics.mca);
-          member_mca.v.push_back(mm.metrics.mca);
-        }
-        r["member_mca"] = each;
-      }
-      if (!e.readings.empty()) {
-        nlohmann::json each = nlohmann::json::array();
-        for (const ReadingFigures& rm : e.readings) {
-          each.push_back({{"member", rm.member}, {"size", rm.size}, {"mca", rm.metrics.mca}});
-          reading_mca[rm.size].v.push_back(rm.metrics.mca);
-        }
-        r["reading_mca"] = each;
-      }
-      if (e.groups) {
-        gacc.v.push_back(e.groups->accuracy);
-        gmca.v.push_back(e.groups->mca);
-        r["group_accuracy"] = e.groups->accuracy;
-        r["group_mca"] = e.groups->mca;
-      }
-      runs.push_back(r);
-      std::fprintf(stderr, "   accuracy %.2f%%, MCA %.2f%%\n", 100 * m.accuracy, 100 * m.mca);
-    }
+    runs.push_back(r);
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   auto pm = [](const Summary& s) {

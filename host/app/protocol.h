@@ -21,7 +21,15 @@ class Workbench;
 Evaluation run_unit(const Workbench& shared, Options opt, uint64_t seed, SplitIndices split,
                     const std::string& dir);
 
+// How one invocation takes part in a protocol (opt.resume: finished units are read, not rerun).
+struct ProtocolRun {
+  bool merge = false;     // only summarise: every unit must have finished (--merge)
+  size_t only_unit = 0;   // 1-based: run this unit alone and write no summary (--unit, array jobs)
+};
+
+// The units (seeds x folds) run one after another, or spread over the ranks of an MPI job with
+// the same figures; rank 0 writes protocol.json and prints the table.
 void run_protocol(const Options& opt, int folds, const std::vector<uint64_t>& seeds,
-                  const std::string& dir);
+                  const std::string& dir, const ProtocolRun& how = {});
 
 }  // namespace hep2::app

@@ -10,6 +10,10 @@
 
 #include "choices.h"
 #include "hep2/core/error.h"
+#include "data_parallel.h"
+#include "hep2/dist/gradient_sum.h"
+#include "hep2/dist/placement.h"
+#include "hep2/dist/units.h"
 #include "hep2/io/atomic_file.h"
 #include "hep2/io/npy.h"
 #include "hep2/pipeline/epoch_batches.h"
@@ -31,12 +35,17 @@ namespace hep2::app {
 
 std::unique_ptr<Backend> open_backend(const Options& opt) {
   const std::string& d = opt.device;
-  if (d == "cpu") return make_cpu_backend(opt.threads);
+  // In a job of several ranks, each takes its node's GPU local_rank % devices, or its share of
+  // the node's cores (dist/placement.h); alone, GPU 0 and --threads as given.
+  const dist::Communicator& job = dist::world();
+  const int threads = dist::rank_threads(job, opt.threads);
+  if (d == "cpu") return make_cpu_backend(threads);
   if (d == "auto") {
-    if (cuda_device_count() > 0) return make_cuda_backend(0, opt.tf32);
-    return make_cpu_backend(opt.threads);
+    if (cuda_device_count() > 0)
+      return make_cuda_backend(dist::rank_device(job, cuda_device_count()), opt.tf32);
+    return make_cpu_backend(threads);
   }
-  if (d == "cuda") return make_cuda_backend(0, opt.tf32);
+  if (d == "cuda") return make_cuda_backend(dist::rank_device(job, cuda_device_count()), opt.tf32);
   if (d.rfind("cuda:", 0) == 0) {
     std::string n = d.substr(5);
     if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos)
@@ -304,11 +313,16 @@ TrainedDcae Workbench::train_ae(bool resume, const DcaeMember& member, AeInput i
   to.warmup_epochs = opt.lr_warmup;
   to.objective = opt.ae_loss;
   to.seed = member.seed;
+  // --data-parallel: every rank of the job trains this DCAE on its part of each batch; rank 0
+  // alone writes its files (the ranks hold the same parameters).
+  const std::unique_ptr<dist::GradientSum> replicas = join_data_parallel(opt, net, to);
+  const bool writes = !replicas || dist::world().rank() == 0;
   TrainControl control;
   control.stop = &g_stop_requested;
   control.stop_after_steps = opt.stop_after_steps;
   const nlohmann::json config = to_json(ae.config);
   control.checkpoint = [&](const AeTrainState& s) {
+    if (!writes) return;
     rotate_checkpoints(file);
     save_trainer(file, net, {{"kind", "dcae"}, {"config", config}, {"train_state", to_json(s)}});
     std::vector<std::vector<std::string>> rows;
@@ -326,6 +340,9 @@ TrainedDcae Workbench::train_ae(bool resume, const DcaeMember& member, AeInput i
                          {"epochs", epochs}, {"steps", steps}});
   record.unlabelled_cells = training.unlabelled;
   if (!state.finished(epochs)) {
+    if (writes && replicas)
+      std::fprintf(stderr, "data parallel: %d rank(s), gradients summed over %s\n",
+                   dist::world().size(), replicas->kind());
     std::string which;
     if (opt.dcae_ensemble > 1)
       which = " (DCAE " + std::to_string(member.index + 1) + " of " +
@@ -333,20 +350,26 @@ TrainedDcae Workbench::train_ae(bool resume, const DcaeMember& member, AeInput i
     std::string unlabelled;
     if (training.unlabelled)
       unlabelled = " (" + std::to_string(training.unlabelled) + " of them unlabelled)";
-    std::fprintf(stderr, "%s%s%s on %s: %zu training cells%s, %d epochs (%zu steps)\n",
-                 ae.config.describe().c_str(),
-                 input == AeInput::Images ? "" : " (gradient-magnitude images)", which.c_str(),
-                 be_->name().c_str(), training.rows.size(), unlabelled.c_str(), epochs, steps);
+    if (writes)
+      std::fprintf(stderr, "%s%s%s on %s: %zu training cells%s, %d epochs (%zu steps)\n",
+                   ae.config.describe().c_str(),
+                   input == AeInput::Images ? "" : " (gradient-magnitude images)", which.c_str(),
+                   be_->name().c_str(), training.rows.size(), unlabelled.c_str(), epochs, steps);
     AeTrainResult r = train_autoencoder(net, *training.images, training.rows, to, state, control,
-                                        progress_.fn());
+                                        writes ? progress_.fn() : ProgressFn{});
     progress_.finish();
     times.train_ae_images_per_s = r.images_per_s;
-    if (r.stopped)
+    if (r.stopped) {
+      // Data parallel: every rank stops at the same step; rank 0's checkpoint is written before
+      // any rank leaves.
+      if (replicas) dist::world().barrier();
       throw Stopped(g_stop_requested ? 130 : 0,
                     "stopped at epoch " + std::to_string(state.epoch) + ", step " +
                         std::to_string(state.step) + "; checkpoint " + file +
-                        "; continue with: hep2 " + command + " --resume --out " + run_dir);
-    if (!r.epochs.empty()) {
+                        "; continue with: hep2 " + command + " --resume --out " + run_dir,
+                    replicas != nullptr);
+    }
+    if (!r.epochs.empty() && writes) {
       Series loss{"training loss", {}, {}};
       for (const EpochStat& e : r.epochs) {
         loss.x.push_back(e.epoch);
@@ -359,7 +382,7 @@ TrainedDcae Workbench::train_ae(bool resume, const DcaeMember& member, AeInput i
     }
   }
   if (opt.epochs == 0) control.checkpoint(state);
-  write_reconstructions(ae, member, input);
+  if (writes) write_reconstructions(ae, member, input);
   return ae;
 }
 
@@ -463,28 +486,62 @@ void Workbench::save_features(const DeviceFeatures& f, const Reading& reading) c
   npy::save(path("split.npy"), side.data(), {side.size()});
 }
 
-Evaluation Workbench::run_method(bool save) {
+Evaluation Workbench::run_method(bool save, dist::Communicator& team) {
   std::vector<int32_t> truth;
   for (int r : split_.test) truth.push_back(data().labels[r]);
   times.train_clf_seconds = 0;  // this run's classifiers, all DCAE members' together
   record.labelled_cells = labelled_.size();
   if (opt.method == Method::Supervised) {
+    if (team.rank() != 0) return {};  // one model: rank 0's alone
     FittedClassifier clf = train_supervised(labelled_);
     std::vector<ProbabilityMean> probs(1);
     probs[0].add(predict_probabilities(clf.nets(), samples_of(cells_->images(), false, opt.views),
                                        split_.test));
     return evaluate(probs, split_.test, truth);
   }
-  std::vector<ProbabilityMean> probs;
-  for (const DcaeMember& member : dcae_members()) {
-    train_member(opt.resume, member);
-    ProbabilityMean& member_probs = probs.emplace_back();
-    for (const Reading& reading : readings(member)) {
-      DeviceFeatures f = method_features(reading);
-      if (save) save_features(f, reading);
-      FittedClassifier clf = train_clf(f, cells_->images().labels, data().labels, labelled_, reading);
-      member_probs.add(predict_probabilities(clf.nets(), samples_of(f), split_.test));
-    }
+  const std::vector<DcaeMember> members = dcae_members();
+  // --data-parallel: every rank of the job trains each DCAE together; rank 0 alone goes on.
+  if (opt.data_parallel) {
+    for (const DcaeMember& member : members) train_member(opt.resume, member);
+    if (dist::world().rank() != 0) return {};
+  }
+  // Otherwise each DCAE member is a unit of the team: dealt to its ranks, its tables gathered
+  // on rank 0.
+  // Each unit sends back its member's training record (a JSON line) and probability tables, so
+  // that rank 0's metrics.json is the single process's.
+  const std::vector<std::string> results = dist::run_units(
+      opt.data_parallel ? dist::alone() : team, members.size(),
+      [&](size_t k) { return "DCAE " + std::to_string(k + 1) + " (seed " + std::to_string(members[k].seed) + ")"; },
+      [&](size_t k) {
+        const DcaeMember& member = members[k];
+        const size_t dcae_before = record.dcae.size(), clf_before = record.classifiers.size();
+        if (!opt.data_parallel) train_member(opt.resume, member);
+        ProbabilityMean member_probs;
+        for (const Reading& reading : readings(member)) {
+          DeviceFeatures f = method_features(reading);
+          if (save) save_features(f, reading);
+          FittedClassifier clf = train_clf(f, cells_->images().labels, data().labels, labelled_, reading);
+          member_probs.add(predict_probabilities(clf.nets(), samples_of(f), split_.test));
+        }
+        nlohmann::json mine = {{"dcae", nlohmann::json::array()}, {"classifiers", nlohmann::json::array()}};
+        for (size_t i = opt.data_parallel ? 0 : dcae_before; i < record.dcae.size(); ++i)
+          if (!opt.data_parallel || record.dcae[i].at("member") == member.index + 1)
+            mine["dcae"].push_back(record.dcae[i]);
+        for (size_t i = clf_before; i < record.classifiers.size(); ++i)
+          mine["classifiers"].push_back(record.classifiers[i]);
+        return mine.dump() + "\n" + dist::pack_tables(member_probs.tables());
+      });
+  if (!opt.data_parallel && team.rank() != 0) return {};
+  std::vector<ProbabilityMean> probs(members.size());
+  record.dcae = nlohmann::json::array();
+  record.classifiers = nlohmann::json::array();
+  for (size_t k = 0; k < members.size(); ++k) {
+    const size_t line = results[k].find('\n');
+    HEP2_CHECK(line != std::string::npos, "unit ", k, " sent no training record");
+    const nlohmann::json mine = nlohmann::json::parse(results[k].substr(0, line));
+    for (const auto& d : mine.at("dcae")) record.dcae.push_back(d);
+    for (const auto& c : mine.at("classifiers")) record.classifiers.push_back(c);
+    for (std::vector<float>& t : dist::unpack_tables(results[k].substr(line + 1))) probs[k].add(std::move(t));
   }
   return evaluate(probs, split_.test, truth);
 }

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hep2/dist/communicator.h"
 #include "hep2/pipeline/classifier_fit.h"
 #include "hep2/pipeline/evaluation.h"
 #include "hep2/pipeline/resident_cells.h"
@@ -37,8 +38,10 @@ struct TrainingRecord {
 // Training was stopped on request after its state was saved; main() prints the message and
 // exits with `code` (130 after a signal, 0 for --stop-after-steps).
 struct Stopped : std::runtime_error {
-  Stopped(int c, const std::string& m) : std::runtime_error(m), code(c) {}
+  Stopped(int c, const std::string& m, bool whole = false)
+      : std::runtime_error(m), code(c), whole_job(whole) {}
   int code;
+  bool whole_job;  // every rank of the job stopped at the same step (data-parallel training)
 };
 // Set by the SIGINT/SIGTERM handler; training loops stop after their current step.
 extern std::atomic<bool> g_stop_requested;
@@ -144,8 +147,10 @@ class Workbench {
   // The supervised baseline: the same encoder and MLP trained end to end with labels on the
   // images (augmented like the DCAE): supervised.ckpt, clf_log.csv.
   FittedClassifier train_supervised(const std::vector<int>& train);
-  // The whole configured method (--method) on split().train, evaluated on split().test.
-  Evaluation run_method(bool save_features);
+  // The whole configured method (--method) on split().train, evaluated on split().test. The DCAE
+  // members are spread over the ranks of `team` (dist/units.h) and evaluated on its rank 0; the
+  // other ranks get an empty Evaluation.
+  Evaluation run_method(bool save_features, dist::Communicator& team = dist::alone());
   // Scores the ensemble's class probabilities of `rows` against `truth` (pipeline/evaluation.h)
   // and writes metrics.json, confusion.png and the scored probabilities (test_probabilities.npy,
   // float32 [DCAE members, readings, rows, classes]; test_labels.npy; test_rows.npy, each row's

@@ -53,6 +53,16 @@ void Trainer::ae_loss_and_grad(int batch, const float* x, float* loss_out, const
 void Trainer::ae_step(int batch, const float* x, float lr_scale, float* loss_out,
                       const float* target) {
   ae_loss_and_grad(batch, x, loss_out, target);
+  if (hook_) hook_(block_, loss_out ? loss_out : loss_, batch);
+  opt_.step(be_, block_, lr_scale);
+}
+
+void Trainer::ae_empty_step(float lr_scale, float* loss_out) {
+  HEP2_CHECK(hook_, "an empty step only makes sense for a replica of data-parallel training");
+  float* loss = loss_out ? loss_out : loss_;
+  be_.fill(block_.grads(), block_.count(), 0.f);
+  be_.fill(loss, 1, 0.f);
+  hook_(block_, loss, 0);
   opt_.step(be_, block_, lr_scale);
 }
 
@@ -68,6 +78,7 @@ void Trainer::clf_loss_and_grad(int batch, const float* x, const int32_t* labels
 void Trainer::clf_step(int batch, const float* x, const int32_t* labels, uint64_t seed,
                        float lr_scale, float* loss_out) {
   clf_loss_and_grad(batch, x, labels, seed, loss_out);
+  if (hook_) hook_(block_, loss_out ? loss_out : loss_, batch);
   opt_.step(be_, block_, lr_scale);
 }
 

@@ -101,6 +101,37 @@ DeviceImages upload_images(Backend& be, Shape4 shape, const std::vector<float>& 
 
 // ---- autoencoder ---------------------------------------------------------------------------------
 
+BatchPart batch_part(int batch, int part, int parts) {
+  const int base = batch / parts, extra = batch % parts;
+  return {part * base + std::min(part, extra), base + (part < extra ? 1 : 0)};
+}
+
+void gather_part(Backend& be, const Shape4& sample, const float* data, const int32_t* batch_index,
+                 int batch, const BatchPart& part, const AugmentSpec& aug, float* out) {
+  // gather_batch picks cell i's symmetry by hash(seed, step * count + i), count being the cells
+  // it gathers. For part p of P equal parts of b cells, step' = step * P + p gives
+  // step' * b + i = step * batch + p * b + i: the whole batch's keys, in one call. Unequal parts
+  // (the short last batch) go cell by cell: count 1 and step' = step * batch + begin + i.
+  const int32_t* index = batch_index + part.begin;
+  if (!aug.rotate_flip || aug.symmetry >= 0) {
+    be.gather_batch(sample, data, index, part.count, aug, out);
+    return;
+  }
+  const int parts = part.count > 0 ? batch / part.count : 1;
+  if (part.count * parts == batch && part.begin % part.count == 0) {
+    AugmentSpec a = aug;
+    a.step = aug.step * uint64_t(parts) + uint64_t(part.begin / part.count);
+    be.gather_batch(sample, data, index, part.count, a, out);
+    return;
+  }
+  const size_t per = sample.per_sample();
+  for (int i = 0; i < part.count; ++i) {
+    AugmentSpec a = aug;
+    a.step = aug.step * uint64_t(batch) + uint64_t(part.begin + i);
+    be.gather_batch(sample, data, index + i, 1, a, out + size_t(i) * per);
+  }
+}
+
 namespace {
 // The MSE of answering every image with the per-pixel mean image: the best any constant output can
 // do. A collapsed autoencoder sits at (or above) it.
@@ -135,6 +166,12 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
     fail("the saved training position (epoch ", state.epoch, ", step ", state.step,
          ") does not fit this data (", steps, " steps per epoch); resume with the same data and batch");
   if (!(opt.noise >= 0.f && opt.noise < 1.f)) fail("the denoising noise must be in [0, 1), got ", opt.noise);
+  if (opt.shards < 1 || opt.shard < 0 || opt.shard >= opt.shards)
+    fail("shard ", opt.shard, " of ", opt.shards, " is not a part of a batch");
+  // The corruption's random draws are numbered within the whole batch's tensor; a part would
+  // draw others.
+  if (opt.shards > 1 && opt.noise > 0.f)
+    fail("data-parallel training does not take the denoising noise ({ae_noise}) yet");
   if (!(opt.warmup_epochs >= 0 && std::isfinite(opt.warmup_epochs)))
     fail("the learning-rate warm-up must be a number of epochs >= 0, got ", opt.warmup_epochs);
   ae.set_ae_objective(opt.objective);
@@ -181,15 +218,25 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
       const int nb = epoch_batches.size_of(s);
       AugmentSpec aug{opt.augment, opt.seed, (uint64_t(epoch) << 32) + s};
       Shape4 sample{1, data.shape.c, data.shape.h, data.shape.w};
-      be.gather_batch(sample, data.images.data(), order.data() + start, nb, aug, xb.data());
-      if (opt.noise > 0.f) {
-        // The corruption depends only on (seed, epoch, step): resumable like the augmentation.
-        be.dropout_forward(size_t(nb) * per, opt.noise,
-                           hash_u32(opt.seed ^ 0xd15e, (uint64_t(epoch) << 32) + s), xb.data(),
-                           noise_mask.data(), noisy.data());
-        ae.ae_step(nb, noisy.data(), lr_scale(epoch, s), step_loss.data() + s, xb.data());
+      if (opt.shards > 1) {
+        const BatchPart part = batch_part(nb, opt.shard, opt.shards);
+        if (part.count == 0) {
+          ae.ae_empty_step(lr_scale(epoch, s), step_loss.data() + s);
+        } else {
+          gather_part(be, sample, data.images.data(), order.data() + start, nb, part, aug, xb.data());
+          ae.ae_step(part.count, xb.data(), lr_scale(epoch, s), step_loss.data() + s);
+        }
       } else {
-        ae.ae_step(nb, xb.data(), lr_scale(epoch, s), step_loss.data() + s);
+        be.gather_batch(sample, data.images.data(), order.data() + start, nb, aug, xb.data());
+        if (opt.noise > 0.f) {
+          // The corruption depends only on (seed, epoch, step): resumable like the augmentation.
+          be.dropout_forward(size_t(nb) * per, opt.noise,
+                             hash_u32(opt.seed ^ 0xd15e, (uint64_t(epoch) << 32) + s), xb.data(),
+                             noise_mask.data(), noisy.data());
+          ae.ae_step(nb, noisy.data(), lr_scale(epoch, s), step_loss.data() + s, xb.data());
+        } else {
+          ae.ae_step(nb, xb.data(), lr_scale(epoch, s), step_loss.data() + s);
+        }
       }
       images_done += size_t(nb);
       ++steps_done;

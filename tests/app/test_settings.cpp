@@ -40,7 +40,8 @@ nlohmann::json non_defaults() {
           {"clf_balance", true},          {"val_fraction", 0.2},   {"holdout", "random"},
           {"views", 2},                   {"device", "cpu"},       {"threads", 3},
           {"seed", 42},                   {"tf32", true},          {"train_cells", 700},
-          {"ae_min_steps", 2000},         {"unlabeled", "train"},  {"transductive", true}};
+          {"ae_min_steps", 2000},         {"unlabeled", "train"},  {"transductive", true},
+          {"data_parallel", true}};
 }
 
 TEST(Settings, EverySettingGoesThroughJsonAndBack) {

@@ -7,6 +7,7 @@
 // Nothing is allocated and nothing synchronises inside a step; read_loss() downloads the scalar.
 #pragma once
 #include <cstdint>
+#include <functional>
 
 #include "hep2/nn/optimizer.h"
 #include "hep2/nn/param_block.h"
@@ -55,6 +56,18 @@ class Trainer {
 
   void set_ae_objective(AeObjective o) { ae_objective_ = o; }
 
+  // Data-parallel training: called by each step after the backward pass and before the
+  // optimiser's update, with the parameter block (its grads()), the step's device loss slot and
+  // the step's batch. A hook that sums the gradients and losses of every replica's shard of the
+  // global batch (dist/gradient_sum.h) makes the update the global batch's; the network itself
+  // never knows how many replicas there are. Empty: no hook (one process).
+  using GradientHook = std::function<void(ParamBlock& block, float* loss, int batch)>;
+  void set_gradient_hook(GradientHook hook) { hook_ = std::move(hook); }
+  // The step of a replica whose shard of a global batch is empty (the global batch has fewer
+  // cells than there are replicas): zero gradients and loss, then the hook and the update, so
+  // that every replica takes every step.
+  void ae_empty_step(float lr_scale = 1.f, float* loss_out = nullptr);
+
   float* loss_device() { return loss_; }
   float read_loss();
   // Sigmoid of the last ae forward (the reconstruction), batch x sample.
@@ -72,6 +85,7 @@ class Trainer {
   float* probs_ = nullptr;
   float* loss_ = nullptr;
   AeObjective ae_objective_ = AeObjective::Mse;
+  GradientHook hook_;
   void carve(Arena& a);
 };
 

@@ -60,6 +60,11 @@ struct AeTrainOptions {
   // The objective the steps descend (nn/trainer.h); the logged loss is the MSE either way.
   AeObjective objective = AeObjective::Mse;
   uint64_t seed = 1;
+  // Data parallel: this process trains on part `shard` of `shards` contiguous, near-equal parts
+  // of every global batch of `batch` cells, with the augmentation each cell would get in the whole
+  // batch; the trainer's gradient hook (nn/trainer.h) sums the parts' gradients, so the update
+  // is the whole batch's. 1: the whole batch here.
+  int shard = 0, shards = 1;
   // Collapse (NOTES.md: pre-sigmoid outputs driven to -100, zero gradients): once at least
   // collapse_min_steps steps are done, an epoch whose loss is still at least collapse_ratio times
   // the loss of the best constant output (the mean image) and fell by less than 1% from the
@@ -93,6 +98,17 @@ struct AeTrainResult {
   double seconds = 0, images_per_s = 0;
   bool stopped = false;        // interrupted before the last epoch: resume from the checkpoint
 };
+// Part `part` of `parts` contiguous, near-equal parts of a batch (the first batch % parts one
+// larger): cells [begin, begin + count) of it.
+struct BatchPart {
+  int begin = 0, count = 0;
+};
+BatchPart batch_part(int batch, int part, int parts);
+// Gathers `part` of the batch whose cells are batch_index[0..batch) into out, each cell with the
+// symmetry aug gives it in the whole batch (gather_batch numbers cells within what it gathers).
+void gather_part(Backend& be, const Shape4& sample, const float* data, const int32_t* batch_index,
+                 int batch, const BatchPart& part, const AugmentSpec& aug, float* out);
+
 // Trains from `state` (a fresh AeTrainState starts at epoch 1) and leaves it where training
 // ended. Throws Error when the loss becomes NaN/Inf or the autoencoder collapses (with what to
 // change).

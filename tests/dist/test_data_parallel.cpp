@@ -1,0 +1,317 @@
+// --data-parallel: the pieces (parts of a batch with the whole batch's augmentation, the weighted
+// sum in rank order, the trainer's hook) and the whole (2 ranks against one process: the loss
+// curve to 1e-4 relative, the accuracy to half a point, bit-for-bit repeats, a resume on another
+// rank count, refusals before any work). The mpirun tests skip in a build without MPI; the NCCL
+// test skips without NCCL or a GPU.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hep2/backend/backend.h"
+#include "hep2/dist/communicator.h"
+#include "hep2/dist/gradient_sum.h"
+#include "hep2/nn/models.h"
+#include "hep2/nn/trainer.h"
+#include "hep2/pipeline/checkpoint.h"
+#include "hep2/pipeline/training.h"
+#include "support/random.h"
+#include "support/run_folder.h"
+#include "support/run_hep2.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using hep2::test::Result;
+using hep2::test::run_hep2;
+
+std::vector<float> bits_of(hep2::Backend& be, const float* p, size_t n) {
+  std::vector<float> v(n);
+  be.download(v.data(), p, n * sizeof(float));
+  return v;
+}
+
+// ---- the pieces ---------------------------------------------------------------------------------
+
+TEST(BatchParts, AreContiguousNearEqualAndCoverTheBatch) {
+  for (int batch : {1, 2, 5, 11, 16, 64})
+    for (int parts : {1, 2, 3, 4, 7}) {
+      int next = 0;
+      for (int p = 0; p < parts; ++p) {
+        const hep2::BatchPart part = hep2::batch_part(batch, p, parts);
+        EXPECT_EQ(part.begin, next) << batch << "/" << parts;
+        EXPECT_TRUE(part.count == batch / parts || part.count == batch / parts + 1);
+        next += part.count;
+      }
+      EXPECT_EQ(next, batch) << batch << "/" << parts;
+    }
+}
+
+// The parts of a batch, gathered apart, are the whole batch's cells with the whole batch's
+// rotations/flips (which gather_batch numbers within what it gathers), for equal and unequal
+// parts.
+TEST(BatchParts, GatheredApartAreTheWholeAugmentedBatch) {
+  auto be = hep2::make_cpu_backend(1);
+  const hep2::Shape4 sample{1, 1, 8, 8};
+  const int cells = 40;
+  const std::vector<float> data = hep2::test::random_floats(7, size_t(cells) * 64);
+  hep2::Buffer<float> d(*be, data.size());
+  be->upload(d.data(), data.data(), d.bytes());
+  std::vector<int32_t> order;
+  for (int i = 0; i < cells; ++i) order.push_back((i * 17) % cells);
+  hep2::Buffer<int32_t> idx(*be, order.size());
+  be->upload(idx.data(), order.data(), idx.bytes());
+  for (int batch : {12, 11, 5})
+    for (int parts : {2, 3, 4}) {
+      const hep2::AugmentSpec aug{true, 99, (uint64_t(3) << 32) + 5};
+      hep2::Buffer<float> whole(*be, size_t(batch) * 64), apart(*be, size_t(batch) * 64);
+      be->gather_batch(sample, d.data(), idx.data() + 3, batch, aug, whole.data());
+      for (int p = 0; p < parts; ++p) {
+        const hep2::BatchPart part = hep2::batch_part(batch, p, parts);
+        if (part.count == 0) continue;
+        hep2::gather_part(*be, sample, d.data(), idx.data() + 3, batch, part, aug,
+                          apart.data() + size_t(part.begin) * 64);
+      }
+      EXPECT_EQ(bits_of(*be, whole.data(), whole.size()), bits_of(*be, apart.data(), apart.size()))
+          << "batch " << batch << " in " << parts << " parts";
+    }
+}
+
+TEST(RankSum, WeighsEachRankByItsShareOfTheBatchAndAddsInRankOrder) {
+  // Three ranks of [two values, batch]: batches 5, 3 and 0 (an empty part).
+  const std::vector<float> rows = {0.1f, -2.f, 5.f,  //
+                                   0.7f, 4.f, 3.f,   //
+                                   0.f, 0.f, 0.f};
+  std::vector<float> out(2);
+  hep2::dist::sum_in_rank_order(rows.data(), 3, 3, out.data());
+  for (int j = 0; j < 2; ++j) {
+    float want = (5.f / 8.f) * rows[size_t(j)];
+    want = want + (3.f / 8.f) * rows[size_t(3 + j)];
+    want = want + (0.f / 8.f) * rows[size_t(6 + j)];
+    EXPECT_EQ(out[size_t(j)], want) << j;
+  }
+  EXPECT_FLOAT_EQ(out[0], (5 * 0.1f + 3 * 0.7f) / 8);
+  // One rank alone keeps its values exactly (weight 1), signed zeros and all.
+  const std::vector<float> alone = {1e-30f, -0.f, 3.25f, 7.f};
+  std::vector<float> same(3);
+  hep2::dist::sum_in_rank_order(alone.data(), 1, 4, same.data());
+  EXPECT_EQ(std::memcmp(same.data(), alone.data(), 3 * sizeof(float)), 0);
+}
+
+// A trainer whose hook sums over one rank alone steps exactly as one without a hook.
+TEST(GradientHook, OverOneRankAloneLeavesTrainingBitForBit) {
+  auto be = hep2::make_cpu_backend(1);
+  hep2::DcaeConfig cfg;
+  cfg.height = cfg.width = 16;
+  cfg.channels = {4, 8};
+  auto trained = [&](bool hooked) {
+    hep2::Trainer t(*be, hep2::build_dcae(cfg).net, 8, hep2::OptimizerConfig{});
+    t.init(hep2::InitScheme::Torch, 3);
+    std::unique_ptr<hep2::dist::GradientSum> sum;
+    if (hooked) {
+      sum = hep2::dist::make_host_gradient_sum(hep2::dist::alone(), *be, t.block().count());
+      t.set_gradient_hook(hep2::dist::gradient_hook(*sum));
+    }
+    const std::vector<float> x = hep2::test::random_floats(5, 8 * 256, 0.0, 1.0);
+    hep2::Buffer<float> xb(*be, x.size());
+    be->upload(xb.data(), x.data(), xb.bytes());
+    std::vector<float> losses;
+    for (int s = 0; s < 3; ++s) {
+      t.ae_step(8, xb.data());
+      losses.push_back(t.read_loss());
+    }
+    std::vector<float> p = t.block().get_params(*be);
+    p.insert(p.end(), losses.begin(), losses.end());
+    return p;
+  };
+  const std::vector<float> plain = trained(false), hooked = trained(true);
+  ASSERT_EQ(plain.size(), hooked.size());
+  EXPECT_EQ(std::memcmp(plain.data(), hooked.data(), plain.size() * sizeof(float)), 0);
+}
+
+TEST(NcclGradientSum, MatchesTheSumOverMpiBitForBit) {
+  if (!hep2::dist::nccl_built()) GTEST_SKIP() << "hep2 was built without NCCL";
+  if (hep2::cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device on this machine";
+  auto gpu = hep2::make_cuda_backend(0, false);
+  auto cpu = hep2::make_cpu_backend(1);
+  const size_t n = 1000;
+  const std::vector<float> g = hep2::test::random_floats(11, n);
+  const float loss = 0.25f;
+  auto summed = [&](hep2::Backend& be, bool nccl) {
+    hep2::Buffer<float> grads(be, n), l(be, 1);
+    be.upload(grads.data(), g.data(), grads.bytes());
+    be.upload(l.data(), &loss, sizeof loss);
+    auto sum = nccl ? hep2::dist::make_nccl_gradient_sum(hep2::dist::alone(), be, n)
+                    : hep2::dist::make_host_gradient_sum(hep2::dist::alone(), be, n);
+    sum->sum(grads.data(), l.data(), n, 7);
+    std::vector<float> out = bits_of(be, grads.data(), n);
+    out.push_back(bits_of(be, l.data(), 1)[0]);
+    return out;
+  };
+  EXPECT_EQ(summed(*gpu, true), summed(*cpu, false));
+}
+
+// ---- the whole, over mpirun ------------------------------------------------------------------
+
+std::string mpirun(int ranks) {
+#ifdef HEP2_MPIEXEC
+  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + std::string(HEP2_MPIEXEC) +
+         " -np " + std::to_string(ranks) + " --oversubscribe " + HEP2_BINARY;
+#else
+  (void)ranks;
+  return "";
+#endif
+}
+#ifdef HEP2_MPIEXEC
+#define NEED_MPI()
+#else
+#define NEED_MPI() GTEST_SKIP() << "hep2 was built without MPI (HEP2_MPI=OFF or no MPI library)"
+#endif
+
+Result run_shell(const std::string& cmd) {
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+}
+
+// The loss column of ae_log.csv.
+std::vector<double> losses_of(const std::string& dir) {
+  std::ifstream f(dir + "/ae_log.csv");
+  std::string line;
+  std::getline(f, line);
+  std::vector<double> v;
+  while (std::getline(f, line)) {
+    std::stringstream s(line);
+    std::string epoch, loss;
+    std::getline(s, epoch, ',');
+    std::getline(s, loss, ',');
+    v.push_back(std::stod(loss));
+  }
+  return v;
+}
+
+void expect_close_curves(const std::vector<double>& a, const std::vector<double>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_FALSE(a.empty());
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_LE(std::abs(a[i] - b[i]), 1e-4 * std::abs(a[i])) << "epoch " << i + 1;
+}
+
+bool same_parameters(const std::string& a, const std::string& b) {
+  return hep2::test::same_parameters(a, b);
+}
+
+// 200 cells, 160 training: batch 11 cuts every batch into unequal parts (6 + 5) but the last
+// (6 cells: 3 + 3); augmentation on.
+const std::string kTrain =
+    "--device cpu --threads 1 --synth-count 200 --size 16 --channels 4,8 --epochs 3 --batch 11 "
+    "--seed 2";
+
+class DataParallel : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = hep2::test::fresh_temp_dir("hep2_dp_", "root");
+    fs::create_directories(root_);
+    single_ = root_ + "/single";
+    Result r = run_hep2("train-ae " + kTrain + " --out " + single_);
+    ASSERT_EQ(r.code, 0) << r.output;
+  }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
+  static std::string root_, single_;
+};
+std::string DataParallel::root_, DataParallel::single_;
+
+TEST_F(DataParallel, TwoRanksFollowOneProcessAndRepeatBitForBit) {
+  NEED_MPI();
+  const std::string a = root_ + "/dp_a", b = root_ + "/dp_b";
+  Result ra = run_shell(mpirun(2) + " train-ae " + kTrain + " --data-parallel --out " + a);
+  ASSERT_EQ(ra.code, 0) << ra.output;
+  EXPECT_NE(ra.output.find("data parallel: 2 rank(s), gradients summed over MPI"),
+            std::string::npos)
+      << ra.output;
+  expect_close_curves(losses_of(single_), losses_of(a));
+  // Summed in a fixed order: the same rank count repeats bit for bit.
+  Result rb = run_shell(mpirun(2) + " train-ae " + kTrain + " --data-parallel --out " + b);
+  ASSERT_EQ(rb.code, 0) << rb.output;
+  EXPECT_TRUE(same_parameters(a + "/dcae.ckpt", b + "/dcae.ckpt"));
+  EXPECT_EQ(losses_of(a), losses_of(b));
+  // Three ranks (parts of 4 + 4 + 3, and an empty part in no step) stay on the same curve.
+  const std::string c = root_ + "/dp_c";
+  Result rc = run_shell(mpirun(3) + " train-ae " + kTrain + " --data-parallel --out " + c);
+  ASSERT_EQ(rc.code, 0) << rc.output;
+  expect_close_curves(losses_of(single_), losses_of(c));
+}
+
+TEST_F(DataParallel, ResumesOnAnotherRankCount) {
+  NEED_MPI();
+  const std::string dir = root_ + "/dp_resume";
+  // 15 steps on 2 ranks (inside epoch 2: 15 steps per epoch of 160 cells at batch 11), then the
+  // rest on 1 rank, then on 3 ranks a finished run stays finished.
+  Result s = run_shell(mpirun(2) + " train-ae " + kTrain + " --data-parallel --stop-after-steps 20 "
+                       "--out " + dir);
+  ASSERT_EQ(s.code, 0) << s.output;
+  EXPECT_NE(s.output.find("stopped at epoch 2"), std::string::npos) << s.output;
+  Result r = run_hep2("train-ae --device cpu --threads 1 --resume --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.output;
+  expect_close_curves(losses_of(single_), losses_of(dir));
+  Result again = run_shell(mpirun(3) + " train-ae --device cpu --threads 1 --resume --out " + dir);
+  ASSERT_EQ(again.code, 0) << again.output;
+  EXPECT_NE(again.output.find("trained (3 epochs)"), std::string::npos) << again.output;
+}
+
+TEST_F(DataParallel, RunOnTwoRanksClassifiesAsOneProcess) {
+  NEED_MPI();
+  // 1000 cells, 200 test cells: half a point is one cell.
+  const std::string run =
+      "run --device cpu --threads 1 --synth-count 1000 --size 16 --channels 4,8 --epochs 2 "
+      "--clf-epochs 10 --seed 3";
+  const std::string one = root_ + "/run1", two = root_ + "/run2";
+  Result a = run_hep2(run + " --out " + one);
+  ASSERT_EQ(a.code, 0) << a.output;
+  Result b = run_shell(mpirun(2) + " " + run + " --data-parallel --out " + two);
+  ASSERT_EQ(b.code, 0) << b.output;
+  expect_close_curves(losses_of(one), losses_of(two));
+  const double acc1 = hep2::test::read_json(one + "/metrics.json").at("accuracy").get<double>();
+  const double acc2 = hep2::test::read_json(two + "/metrics.json").at("accuracy").get<double>();
+  EXPECT_LE(std::abs(acc1 - acc2), 0.005 + 1e-12) << acc1 << " vs " << acc2;
+  EXPECT_EQ(hep2::test::read_json(two + "/config.json").at("data_parallel"), true);
+}
+
+TEST_F(DataParallel, IsRefusedBeforeAnyWorkWhereItCannotRun) {
+#ifndef HEP2_MPIEXEC
+  Result no_mpi = run_hep2("train-ae " + kTrain + " --data-parallel --out " + root_ + "/nompi");
+  EXPECT_NE(no_mpi.code, 0);
+  EXPECT_NE(no_mpi.output.find("built without MPI"), std::string::npos) << no_mpi.output;
+  EXPECT_FALSE(fs::exists(root_ + "/nompi"));
+  GTEST_SKIP() << "the GPU-count and cv refusals need MPI";
+#else
+  // Two ranks asking for GPUs where this node has none (or fewer than ranks).
+  const std::string gpus = root_ + "/gpus";
+  Result g = run_shell(mpirun(2) + " train-ae --device cuda --synth-count 100 --size 16 "
+                       "--channels 4,8 --epochs 1 --data-parallel --out " + gpus);
+  EXPECT_NE(g.code, 0);
+  EXPECT_NE(g.output.find("2 rank(s) on this node but " +
+                          std::to_string(hep2::cuda_device_count()) + " GPU(s)"),
+            std::string::npos)
+      << g.output;
+  EXPECT_FALSE(fs::exists(gpus)) << "refused before any work";
+  Result cv = run_hep2("cv --device cpu --synth-count 100 --data-parallel --out " + root_ + "/cvdp");
+  EXPECT_NE(cv.code, 0);
+  EXPECT_NE(cv.output.find("cv already spreads its units"), std::string::npos) << cv.output;
+#endif
+}
+
+}  // namespace
