@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Writes hep2's golden fixtures (tests/fixtures/golden/*.npy) from PyTorch.
 
-Run:  /usr/bin/python3 tools/reference/make_fixtures.py      (Debian's torch; deterministic: running
-it again gives byte-identical files, check with sha256sum tests/fixtures/golden/*.npy)
+Run:  /usr/bin/python3 tools/reference/make_fixtures.py      (Debian's torch, apt install
+python3-torch; deterministic: running it again gives byte-identical files). It writes each file's
+sha256 to tests/fixtures/golden/SHA256SUMS, which a test checks the fixtures against: commit the
+two together.
 
 Inputs are never stored when the C++ test can regenerate them: every input is
 hash_fill(seed, count, lo, hi) = lo + (hi - lo) * hash_uniform(seed, i) (include/hep2/core/rng.h,
@@ -407,8 +409,15 @@ def main():
     digest = hashlib.sha256()
     for name in sorted(written):
         digest.update(written[name].read_bytes())
+    # Each file's sha256 in sha256sum's format (`cd tests/fixtures/golden && sha256sum -c
+    # SHA256SUMS`); tests/core/test_fixture_sums.cpp checks the files against it, so a fixture
+    # edited by hand or left stale cannot go unnoticed.
+    lines = [f"{hashlib.sha256(written[name].read_bytes()).hexdigest()}  {written[name].name}\n"
+             for name in sorted(written)]
+    (OUT / "SHA256SUMS").write_text("".join(lines))
     print(f"{len(written)} files, {total} bytes ({total / 1024:.1f} KiB) in {OUT}")
     print(f"sha256 of all fixtures (sorted by name): {digest.hexdigest()}")
+    print(f"per-file sha256: {OUT / 'SHA256SUMS'}")
     assert total < 512 * 1024, "fixtures must stay well under 1 MB"
 
 
