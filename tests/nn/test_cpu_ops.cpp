@@ -811,17 +811,37 @@ TEST(CpuOpsDeterminism, SameThreadCountGivesIdenticalBits) {
   }
 }
 
-TEST(CpuOpsDeterminism, OneAndTwoThreadsAgree) {
+// docs/performance.md: the convolution paths give the same bits whatever the thread count (each
+// chunk of images sums into its own partial, and the partials are added in chunk order). Three
+// threads split the batch of 7 unevenly.
+TEST(CpuOpsDeterminism, ConvolutionGradientsAndTheLossHaveTheSameBitsAtAnyThreadCount) {
+  auto one = make_cpu_backend(1);
+  const Reductions a = run_reductions(*one);
+  for (int threads : {2, 3}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    auto be = make_cpu_backend(threads);
+    const Reductions b = run_reductions(*be);
+    auto same = [](const std::vector<float>& x, const std::vector<float>& y) {
+      return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
+    };
+    EXPECT_TRUE(same(b.conv_dw, a.conv_dw));
+    EXPECT_TRUE(same(b.conv_db, a.conv_db));
+    EXPECT_TRUE(same(b.deconv_dw, a.deconv_dw));
+    EXPECT_TRUE(same(b.deconv_db, a.deconv_db));
+    EXPECT_EQ(std::memcmp(&b.loss, &a.loss, sizeof(float)), 0);
+  }
+}
+
+// The dense layers' products (OpenBLAS, rows split over the threads) are not bit-identical across
+// thread counts (measured: dense dw and dx differ between 1 and 2 threads), and nothing claims
+// they are: they agree to rounding.
+TEST(CpuOpsDeterminism, DenseProductsAgreeAcrossThreadCounts) {
   auto one = make_cpu_backend(1);
   auto two = make_cpu_backend(2);
   Reductions a = run_reductions(*one), b = run_reductions(*two);
-  expect_close(b.conv_dw, to_double(a.conv_dw), "conv dw");
-  expect_close(b.conv_db, to_double(a.conv_db), "conv db");
-  expect_close(b.deconv_dw, to_double(a.deconv_dw), "deconv dw");
-  expect_close(b.deconv_db, to_double(a.deconv_db), "deconv db");
   expect_close(b.dense_dw, to_double(a.dense_dw), "dense dw");
+  expect_close(b.dense_db, to_double(a.dense_db), "dense db");
   expect_close(b.dense_dx, to_double(a.dense_dx), "dense dx");
-  EXPECT_NEAR(b.loss, a.loss, 1e-6 * a.loss);
 }
 
 }  // namespace
