@@ -11,6 +11,7 @@ packages=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev   # image decode, resize, plots
   nlohmann-json3-dev libcli11-dev  # JSON reports, the command-line parser
   libgtest-dev                     # the test suites
+  python3-numpy                    # tools/aggregate_probabilities.py and its test
   clang libclang-rt-14-dev libomp-dev   # libFuzzer targets (tools/ci_fuzz.sh)
 )
 

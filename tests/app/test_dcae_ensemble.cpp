@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -58,6 +59,23 @@ TEST(CheckpointComparison, SeesTheOptimiserStateNotOnlyTheParameters) {
   EXPECT_FALSE(hep2::test::same_checkpoint_state(a, b));
 }
 
+// tools/aggregate_probabilities.py --json on run folders (its own tests: tests/tools/).
+nlohmann::json aggregate(const std::string& folders) {
+  const std::string python = HEP2_PYTHON_NUMPY;
+  if (python.empty()) {
+    ADD_FAILURE() << "no python3 with numpy: tools/setup.sh installs python3-numpy";
+    return {};
+  }
+  const std::string cmd = python + " " + HEP2_TOOLS + "/aggregate_probabilities.py --json " + folders;
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  for (size_t n; p && (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  const int status = p ? pclose(p) : -1;
+  EXPECT_EQ(status, 0) << cmd << "\n" << out;
+  return status == 0 ? nlohmann::json::parse(out) : nlohmann::json();
+}
+
 // Synthetic cells with their own split (support/split_cells.h).
 class DcaeEnsemble : public ::testing::Test {
  protected:
@@ -104,6 +122,17 @@ TEST_F(DcaeEnsemble, MemberKIsTheRunOfSeedPlusKAndTheEnsembleAveragesThem) {
   EXPECT_EQ(members[0].at("mca"), read_json(s5 + "/metrics.json").at("mca"));
   EXPECT_NE(r.output.find("each DCAE alone"), std::string::npos) << r.output;
   EXPECT_FALSE(read_json(s5 + "/metrics.json").contains("members"));
+
+  // tools/aggregate_probabilities.py, which the documented figures of larger ensembles come from,
+  // gives hep2's own figures to the last digit: on the ensemble's folder, and on the two single
+  // runs' folders together (their DCAEs are the ensemble's members).
+  const nlohmann::json ens_metrics = read_json(ens + "/metrics.json");
+  const nlohmann::json on_ens = aggregate(ens), on_pair = aggregate(s5 + " " + s6);
+  for (const char* key : {"mca", "accuracy"}) {
+    EXPECT_EQ(on_ens["ensemble"][key], ens_metrics.at(key)) << key << ": " << on_ens.dump();
+    EXPECT_EQ(on_pair["ensemble"][key], ens_metrics.at(key)) << key << ": " << on_pair.dump();
+    EXPECT_EQ(on_pair["runs"][1][key], read_json(s6 + "/metrics.json").at(key)) << key;
+  }
   EXPECT_EQ(read_json(ens + "/config.json").at("dcae_ensemble"), 2);
 
   // classify: the ensemble's probabilities are the mean of the members' (same bits as the sum of
