@@ -35,12 +35,15 @@ std::string temp_dir(const std::string& name) {
   return hep2::test::fresh_temp_dir("hep2_signal_", name);
 }
 
-// 160 synthetic cells of 32 pixels, the default DCAE: 120 training cells at batch 16, 8 steps
-// and about 0.2 s per epoch on one thread (measured on a 2-core machine). Six epochs leave the
-// signal, sent once the first epoch's checkpoint is written, about a second to land in.
-const std::string kData = "--device cpu --threads 1 --synth-count 160 --size 32 --batch 16 "
-                          "--epochs 6 --seed 4";
-constexpr int kEpochs = 6;
+// 160 synthetic cells of 32 pixels and a small DCAE (8 and 16 channels): 120 training cells at
+// batch 16, 8 steps and about 20 ms per epoch on one thread (0.5 s under the sanitizers). Thirty
+// epochs leave the signal, sent once the first epoch's checkpoint is written, about half a second
+// to land in (it lands at the end of epoch 1 or early in epoch 2: both are positions to save
+// exactly), while each test stays a few seconds (about a minute under the sanitizers, where the
+// default DCAE at this size took almost three).
+const std::string kData = "--device cpu --threads 1 --synth-count 160 --size 32 --channels 8,16 "
+                          "--batch 16 --epochs 30 --seed 4";
+constexpr int kEpochs = 30;
 
 // Starts `hep2 <args> --out dir`, sends `sig` once the first epoch's checkpoint is written (its
 // ae_log.csv appears), and waits for the process.
