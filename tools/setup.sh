@@ -12,6 +12,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev  # JSON reports, the command-line parser
   libgtest-dev                     # the test suites
   openmpi-bin libopenmpi-dev       # MPI ranks (mpirun; docs/scaling.md)
+  python3-numpy                    # tools/aggregate_probabilities.py and its test
   clang libclang-rt-14-dev libomp-dev   # libFuzzer targets (tools/ci_fuzz.sh)
 )
 

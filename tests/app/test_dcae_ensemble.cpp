@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -32,11 +34,46 @@ std::string temp_dir(const std::string& name) {
   return hep2::test::fresh_temp_dir("hep2_dcae_ens_", name);
 }
 
-// The parameters of two checkpoints are the same bits (headers hold timings, so not the files).
+// Two checkpoints hold the same parameters and optimiser state, bit for bit (headers hold
+// timings, so not the files).
 void expect_same_parameters(const std::string& a, const std::string& b) {
-  hep2::Checkpoint x = hep2::load_checkpoint(a), y = hep2::load_checkpoint(b);
-  ASSERT_EQ(x.values.size(), y.values.size()) << a << " vs " << b;
-  EXPECT_EQ(std::memcmp(x.values.data(), y.values.data(), x.values.size()), 0) << a << " vs " << b;
+  EXPECT_TRUE(hep2::test::same_checkpoint_state(a, b));
+}
+
+// The comparison above sees every stored value: a difference in the optimiser's second moments
+// alone (the last quarter of the values), or in its step count, is a difference.
+TEST(CheckpointComparison, SeesTheOptimiserStateNotOnlyTheParameters) {
+  hep2::Checkpoint a;
+  a.header = {{"kind", "dcae"}, {"optimizer_steps", 12}};
+  a.values.resize(4 * 25);
+  for (size_t i = 0; i < a.values.size(); ++i) a.values[i] = 0.5f + float(i);
+  EXPECT_TRUE(hep2::test::same_checkpoint_state(a, a));
+  hep2::Checkpoint b = a;
+  b.values.back() = std::nextafter(b.values.back(), 1e9f);
+  EXPECT_FALSE(hep2::test::same_checkpoint_state(a, b));
+  b = a;
+  b.values[3 * 25] = -b.values[3 * 25];
+  EXPECT_FALSE(hep2::test::same_checkpoint_state(a, b));
+  b = a;
+  b.header["optimizer_steps"] = 11;
+  EXPECT_FALSE(hep2::test::same_checkpoint_state(a, b));
+}
+
+// tools/aggregate_probabilities.py --json on run folders (its own tests: tests/tools/).
+nlohmann::json aggregate(const std::string& folders) {
+  const std::string python = HEP2_PYTHON_NUMPY;
+  if (python.empty()) {
+    ADD_FAILURE() << "no python3 with numpy: tools/setup.sh installs python3-numpy";
+    return {};
+  }
+  const std::string cmd = python + " " + HEP2_TOOLS + "/aggregate_probabilities.py --json " + folders;
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  for (size_t n; p && (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  const int status = p ? pclose(p) : -1;
+  EXPECT_EQ(status, 0) << cmd << "\n" << out;
+  return status == 0 ? nlohmann::json::parse(out) : nlohmann::json();
 }
 
 // Synthetic cells with their own split (support/split_cells.h).
@@ -85,6 +122,17 @@ TEST_F(DcaeEnsemble, MemberKIsTheRunOfSeedPlusKAndTheEnsembleAveragesThem) {
   EXPECT_EQ(members[0].at("mca"), read_json(s5 + "/metrics.json").at("mca"));
   EXPECT_NE(r.output.find("each DCAE alone"), std::string::npos) << r.output;
   EXPECT_FALSE(read_json(s5 + "/metrics.json").contains("members"));
+
+  // tools/aggregate_probabilities.py, which the documented figures of larger ensembles come from,
+  // gives hep2's own figures to the last digit: on the ensemble's folder, and on the two single
+  // runs' folders together (their DCAEs are the ensemble's members).
+  const nlohmann::json ens_metrics = read_json(ens + "/metrics.json");
+  const nlohmann::json on_ens = aggregate(ens), on_pair = aggregate(s5 + " " + s6);
+  for (const char* key : {"mca", "accuracy"}) {
+    EXPECT_EQ(on_ens["ensemble"][key], ens_metrics.at(key)) << key << ": " << on_ens.dump();
+    EXPECT_EQ(on_pair["ensemble"][key], ens_metrics.at(key)) << key << ": " << on_pair.dump();
+    EXPECT_EQ(on_pair["runs"][1][key], read_json(s6 + "/metrics.json").at(key)) << key;
+  }
   EXPECT_EQ(read_json(ens + "/config.json").at("dcae_ensemble"), 2);
 
   // classify: the ensemble's probabilities are the mean of the members' (same bits as the sum of
@@ -114,12 +162,15 @@ TEST_F(DcaeEnsemble, StepByStepWritesAndReadsEveryMember) {
   Result t = run_hep2("train-ae " + common(9) + " --dcae-ensemble 3 --out " + dir);
   ASSERT_EQ(t.code, 0) << t.output;
   EXPECT_NE(t.output.find("dcae_m3.ckpt"), std::string::npos) << t.output;
-  Result x = run_hep2("extract --device cpu --out " + dir);
+  // The same thread count as the whole run: the classifier's dense products are not bit-identical
+  // across thread counts (docs/performance.md), and the steps take --threads from the command
+  // line, not from config.json.
+  Result x = run_hep2("extract --device cpu --threads 1 --out " + dir);
   ASSERT_EQ(x.code, 0) << x.output;
   EXPECT_NE(x.output.find("features_m3.npy"), std::string::npos) << x.output;
-  Result c = run_hep2("train-clf --device cpu --clf-epochs 3 --out " + dir);
+  Result c = run_hep2("train-clf --device cpu --threads 1 --clf-epochs 3 --out " + dir);
   ASSERT_EQ(c.code, 0) << c.output;
-  Result e = run_hep2("eval --device cpu --out " + dir);
+  Result e = run_hep2("eval --device cpu --threads 1 --out " + dir);
   ASSERT_EQ(e.code, 0) << e.output;
   for (const char* f : {"dcae_m3.ckpt", "mlp_m3.ckpt"})
     expect_same_parameters(dir + "/" + f, whole + "/" + f);

@@ -34,8 +34,10 @@ class EndToEnd : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = temp_dir("run");
-    result_ = run_hep2("run --device cpu --synth-count 400 --size 32 --epochs 4 --batch 16 --clf-epochs 40 "
-                       "--dropout 0.2 --out " + dir_);
+    // Two threads, whatever the machine: the MLP's dense products are not bit-identical across
+    // thread counts (the figures below are the same at 1, 2 and 3 threads, measured).
+    result_ = run_hep2("run --device cpu --threads 2 --synth-count 400 --size 32 --epochs 4 --batch 16 "
+                       "--clf-epochs 40 --dropout 0.2 --out " + dir_);
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
   static std::string dir_;
@@ -66,10 +68,15 @@ TEST_F(EndToEnd, LearnsAndClassifiesAboveChance) {
   while (std::getline(log, line)) losses.push_back(std::stod(line.substr(line.find(',') + 1)));
   ASSERT_EQ(losses.size(), 4u);
   EXPECT_LT(losses.back(), losses.front());
-  // Five balanced classes: chance is 20%. Held-out synthetic cells must be classified far better.
+  // Five balanced classes: chance is 20%. The run is deterministic, so it is held to what it
+  // scores: 79 of its 100 test cells (79.0% accuracy and MCA; measured 2026-12-07 at 1, 2 and 3
+  // threads; other seeds of this small configuration score 65-80%). A change that costs even one
+  // cell fails here; one that gains, passes. README.md's 84.6% is the main job (tools/run.sh:
+  // 2000 cells, 15 epochs, 500 test cells), not this configuration.
   nlohmann::json m = read_json(dir_ + "/metrics.json");
-  EXPECT_GT(m.at("accuracy").get<double>(), 0.5) << m.dump();
-  EXPECT_GT(m.at("mca").get<double>(), 0.5) << m.dump();
+  ASSERT_EQ(m.at("count").get<int>(), 100) << m.dump();
+  EXPECT_GE(m.at("accuracy").get<double>(), 0.785) << m.dump();
+  EXPECT_GE(m.at("mca").get<double>(), 0.785) << m.dump();
 }
 
 TEST_F(EndToEnd, FeatureFilesHaveTheLatentShape) {
@@ -168,14 +175,20 @@ TEST(EndToEndPreset, RealDataPresetRunsAndIsRecorded) {
 // far above chance, and the run folder's steps (train-clf with the MLP instead, eval) work on it.
 TEST(EndToEndTexture, StatsFeaturesWithTheLinearClassifier) {
   const std::string dir = temp_dir("texture");
-  Result run = run_hep2("run --device cpu --synth-count 400 --size 32 --channels 8,16,16 --epochs 4"
-                        " --batch 16 --features stats --stats-stage 2 --classifier linear"
+  Result run = run_hep2("run --device cpu --threads 2 --synth-count 400 --size 32 --channels 8,16,16"
+                        " --epochs 4 --batch 16 --features stats --stats-stage 2 --classifier linear"
                         " --clf-balance --out " + dir);
   ASSERT_EQ(run.code, 0) << run.output;
   hep2::npy::Array f = hep2::npy::load(dir + "/features.npy");
   ASSERT_EQ(f.shape, (std::vector<size_t>{400, 48}));  // 3 x 16 channels of stage 2
+  // Five classes: chance is 0.2. Held to what this deterministic run scores: 94 of 100 test cells
+  // (94.0% accuracy and MCA, measured 2026-12-07 at 1, 2 and 3 threads); README.md's 95.8% is the
+  // main job read this way (tools/run.sh --features stats --classifier linear --clf-balance: 2000
+  // cells, 15 epochs, 500 test cells), not this configuration.
   const nlohmann::json m = read_json(dir + "/metrics.json");
-  EXPECT_GT(m.at("accuracy").get<double>(), 0.5) << m.dump();  // five classes: chance is 0.2
+  ASSERT_EQ(m.at("count").get<int>(), 100) << m.dump();
+  EXPECT_GE(m.at("accuracy").get<double>(), 0.935) << m.dump();
+  EXPECT_GE(m.at("mca").get<double>(), 0.935) << m.dump();
   Result mlp = run_hep2("train-clf --device cpu --classifier mlp --clf-ensemble 2 --clf-epochs 3"
                         " --out " + dir);
   ASSERT_EQ(mlp.code, 0) << mlp.output;

@@ -4,14 +4,18 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "hep2/io/npy.h"
 #include "support/run_folder.h"
 #include "support/run_hep2.h"
 #include "support/split_cells.h"
@@ -33,8 +37,11 @@ const std::string kSmallModel =
     "--classifier linear --clf-balance";
 
 TEST(Protocol, FoldsPartitionTheCellsAndTheSummaryIsTheRunsMeanAndStd) {
-  const std::string dir = temp_dir("folds");
-  Result r = run_hep2("cv " + kSmallModel + " --synth-count 100 --folds 2 --seeds 1,3 --out " + dir);
+  const std::string dir = temp_dir("folds"), cells = temp_dir("fold_cells");
+  // Synthetic cells on disk: the manifest names each cell's specimen (its group column).
+  ASSERT_EQ(run_hep2("synth --count 100 --size 16 --seed 3 --out " + cells).code, 0);
+  const std::string manifest = cells + "/manifest.csv";
+  Result r = run_hep2("cv " + kSmallModel + " --data " + manifest + " --folds 2 --seeds 1,3 --out " + dir);
   ASSERT_EQ(r.code, 0) << r.output;
   const nlohmann::json p = read_json(dir + "/protocol.json");
   ASSERT_EQ(p.at("runs").size(), 4u);  // 2 folds x 2 seeds
@@ -50,6 +57,35 @@ TEST(Protocol, FoldsPartitionTheCellsAndTheSummaryIsTheRunsMeanAndStd) {
   }
   // Each seed's folds test every cell once.
   EXPECT_EQ(test_cells_of_seed, (std::map<int, int>{{1, 100}, {3, 100}}));
+  // Counts alone would pass folds that test the same cells twice: each run's test_rows.npy says
+  // which cells (rows of the manifest) it tested, the manifest each cell's specimen. A seed's
+  // test folds are disjoint, cover every cell, and never split a specimen (which also keeps a
+  // specimen from being on both sides of a run: its other folds are the training cells).
+  const std::vector<std::string> group_of = hep2::test::manifest_column(manifest, "group");
+  ASSERT_EQ(group_of.size(), 100u);
+  std::map<int, std::vector<int>> fold_of_cell;  // per seed: the fold testing each cell (0: none)
+  for (const auto& run : p.at("runs")) {
+    const std::string folder = run.at("folder");
+    const int seed = run.at("seed"), fold = run.at("fold");
+    const std::vector<int32_t> rows = hep2::npy::load(folder + "/test_rows.npy").to_i32();
+    EXPECT_EQ(int(rows.size()), run.at("test_cells").get<int>()) << folder;
+    std::vector<int>& owner = fold_of_cell.try_emplace(seed, std::vector<int>(100, 0)).first->second;
+    for (int32_t i : rows) {
+      ASSERT_TRUE(i >= 0 && i < 100) << folder;
+      EXPECT_EQ(owner[size_t(i)], 0) << "cell " << i << " tested by folds " << owner[size_t(i)]
+                                     << " and " << fold << " (seed " << seed << ")";
+      owner[size_t(i)] = fold;
+    }
+  }
+  ASSERT_EQ(fold_of_cell.size(), 2u);
+  for (const auto& [seed, owner] : fold_of_cell) {
+    EXPECT_EQ(std::count(owner.begin(), owner.end(), 0), 0) << "cells never tested, seed " << seed;
+    std::map<std::string, std::set<int>> folds_of_group;
+    for (size_t i = 0; i < owner.size(); ++i) folds_of_group[group_of[i]].insert(owner[i]);
+    EXPECT_GT(folds_of_group.size(), 4u);  // enough specimens that a split one would show
+    for (const auto& [g, f] : folds_of_group)
+      EXPECT_EQ(f.size(), 1u) << "specimen " << g << " split over folds, seed " << seed;
+  }
   const double mean = sum / 4;
   double ss = 0;
   for (const auto& run : p.at("runs")) ss += std::pow(run.at("mca").get<double>() - mean, 2);
@@ -61,6 +97,7 @@ TEST(Protocol, FoldsPartitionTheCellsAndTheSummaryIsTheRunsMeanAndStd) {
   EXPECT_NE(r.output.find("cell MCA"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("least squares"), std::string::npos) << r.output;
   fs::remove_all(dir);
+  fs::remove_all(cells);
 }
 
 TEST(Protocol, OwnSplitRunsTheEnsembleOncePerSeed) {

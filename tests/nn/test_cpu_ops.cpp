@@ -47,6 +47,10 @@ void expect_close(const std::vector<float>& got, const naive::Vec& ref, const st
 
 naive::Vec to_double(const std::vector<float>& v) { return naive::Vec(v.begin(), v.end()); }
 
+// An output buffer the op must overwrite entirely: NaN fails every comparison, so an element the
+// op forgets to write cannot pass where the expected value happens to be what the buffer held.
+std::vector<float> unwritten(size_t n) { return std::vector<float>(n, std::nanf("")); }
+
 std::string describe(const ConvGeom& g) {
   return "n" + std::to_string(g.n) + " " + std::to_string(g.c_in) + "->" + std::to_string(g.c_out) +
          " " + std::to_string(g.h) + "x" + std::to_string(g.w) + " k" + std::to_string(g.k_h) +
@@ -130,7 +134,7 @@ TEST(CpuOpsConv, ForwardMatchesNaive) {
       auto x = random_floats(seed++, g.input().count());
       auto w = random_floats(seed++, g.weight_count());
       auto b = random_floats(seed++, size_t(g.c_out));
-      std::vector<float> y(g.conv_output().count());
+      std::vector<float> y = unwritten(g.conv_output().count());
       be->conv2d_forward(g, x.data(), w.data(), b.data(), Act::Relu, y.data());
       expect_close(y, naive::conv2d_forward(g, x, w, b.data(), true), "conv+bias+relu");
       be->conv2d_forward(g, x.data(), w.data(), nullptr, Act::None, y.data());
@@ -147,7 +151,7 @@ TEST(CpuOpsConv, BackwardDataMatchesNaive) {
       SCOPED_TRACE(describe(g) + " threads " + std::to_string(threads));
       auto dy = random_floats(seed++, g.conv_output().count());
       auto w = random_floats(seed++, g.weight_count());
-      std::vector<float> dx(g.input().count(), 123.f);  // must be fully overwritten
+      std::vector<float> dx = unwritten(g.input().count());
       be->conv2d_backward_data(g, dy.data(), w.data(), dx.data());
       expect_close(dx, naive::conv2d_backward_data(g, dy, w), "dx");
     }
@@ -162,11 +166,11 @@ TEST(CpuOpsConv, BackwardFilterMatchesNaive) {
       SCOPED_TRACE(describe(g) + " threads " + std::to_string(threads));
       auto x = random_floats(seed++, g.input().count());
       auto dy = random_floats(seed++, g.conv_output().count());
-      std::vector<float> dw(g.weight_count(), 55.f), db(size_t(g.c_out), 55.f);
+      std::vector<float> dw = unwritten(g.weight_count()), db = unwritten(size_t(g.c_out));
       be->conv2d_backward_filter(g, x.data(), dy.data(), dw.data(), db.data());
       expect_close(dw, naive::conv2d_backward_filter(g, x, dy), "dw");
       expect_close(db, naive::channel_sums(g.conv_output(), dy), "db");
-      std::vector<float> dw2(g.weight_count(), -9.f);
+      std::vector<float> dw2 = unwritten(g.weight_count());
       be->conv2d_backward_filter(g, x.data(), dy.data(), dw2.data(), nullptr);  // no bias
       EXPECT_EQ(dw2, dw);
     }
@@ -194,7 +198,7 @@ TEST(CpuOpsDeconv, ForwardMatchesNaive) {
       auto x = random_floats(seed++, g.input().count());
       auto w = random_floats(seed++, g.weight_count());
       auto b = random_floats(seed++, size_t(g.c_out));
-      std::vector<float> y(g.deconv_output().count(), 77.f);
+      std::vector<float> y = unwritten(g.deconv_output().count());
       be->deconv2d_forward(g, x.data(), w.data(), b.data(), Act::Relu, y.data());
       expect_close(y, naive::deconv2d_forward(g, x, w, b.data(), true), "deconv+bias+relu");
       be->deconv2d_forward(g, x.data(), w.data(), nullptr, Act::None, y.data());
@@ -211,7 +215,7 @@ TEST(CpuOpsDeconv, BackwardDataMatchesNaive) {
       SCOPED_TRACE(describe(g) + " threads " + std::to_string(threads));
       auto dy = random_floats(seed++, g.deconv_output().count());
       auto w = random_floats(seed++, g.weight_count());
-      std::vector<float> dx(g.input().count(), 77.f);
+      std::vector<float> dx = unwritten(g.input().count());
       be->deconv2d_backward_data(g, dy.data(), w.data(), dx.data());
       expect_close(dx, naive::deconv2d_backward_data(g, dy, w), "dx");
     }
@@ -226,7 +230,7 @@ TEST(CpuOpsDeconv, BackwardFilterMatchesNaive) {
       SCOPED_TRACE(describe(g) + " threads " + std::to_string(threads));
       auto x = random_floats(seed++, g.input().count());
       auto dy = random_floats(seed++, g.deconv_output().count());
-      std::vector<float> dw(g.weight_count(), 55.f), db(size_t(g.c_out), 55.f);
+      std::vector<float> dw = unwritten(g.weight_count()), db = unwritten(size_t(g.c_out));
       be->deconv2d_backward_filter(g, x.data(), dy.data(), dw.data(), db.data());
       expect_close(dw, naive::deconv2d_backward_filter(g, x, dy), "dw");
       expect_close(db, naive::channel_sums(g.deconv_output(), dy), "db");
@@ -258,7 +262,7 @@ TEST(CpuOpsPool, MaxpoolMatchesNaiveWithTies) {
       auto x = random_floats(seed++, s.count());
       for (float& v : x) v = std::floor(v * 1.5f);
       Shape4 o{s.n, s.c, s.h / 2, s.w / 2};
-      std::vector<float> y(o.count());
+      std::vector<float> y = unwritten(o.count());
       std::vector<int32_t> arg(o.count(), -1);
       be->maxpool2_forward(s, x.data(), y.data(), arg.data());
       naive::Pooled ref = naive::maxpool2(s, x);
@@ -266,7 +270,7 @@ TEST(CpuOpsPool, MaxpoolMatchesNaiveWithTies) {
       EXPECT_EQ(arg, ref.argmax);
 
       auto dy = random_floats(seed++, o.count());
-      std::vector<float> dx(s.count(), 9.f);
+      std::vector<float> dx = unwritten(s.count());
       be->maxpool2_backward(s, dy.data(), arg.data(), dx.data());
       std::vector<float> want(s.count(), 0.f);
       const size_t in_plane = size_t(s.h) * s.w, out_plane = size_t(o.h) * o.w;
@@ -285,13 +289,13 @@ TEST(CpuOpsPool, ArgmaxRoutesToTheChosenElement) {
   const std::vector<float> x = {1, 4, 2, 2, 9, 3, 4, 2, 2, 9, 8, 8, 8, 8, 8};
   const Shape4 s{1, 1, 3, 5};
   auto be = make_cpu_backend(1);
-  std::vector<float> y(2);
+  std::vector<float> y = unwritten(2);
   std::vector<int32_t> arg(2);
   be->maxpool2_forward(s, x.data(), y.data(), arg.data());
   EXPECT_EQ(y, (std::vector<float>{4, 2}));
   // Window 0 holds 4 at (0,1) and (1,1): the first wins. Window 1 is all 2s: (0,2) wins.
   EXPECT_EQ(arg, (std::vector<int32_t>{1, 2}));
-  std::vector<float> dx(15, -1.f);
+  std::vector<float> dx = unwritten(15);
   const std::vector<float> dy = {0.5f, -2.f};
   be->maxpool2_backward(s, dy.data(), arg.data(), dx.data());
   std::vector<float> want(15, 0.f);
@@ -307,11 +311,11 @@ TEST(CpuOpsPool, UpsampleMatchesNaive) {
     for (Shape4 s : pool_shapes()) {
       SCOPED_TRACE(s.str() + " threads " + std::to_string(threads));
       auto x = random_floats(seed++, s.count());
-      std::vector<float> y(4 * s.count());
+      std::vector<float> y = unwritten(4 * s.count());
       be->upsample2_forward(s, x.data(), y.data());
       EXPECT_EQ(to_double(y), naive::upsample2(s, x));
       auto dy = random_floats(seed++, 4 * s.count());
-      std::vector<float> dx(s.count(), 5.f);
+      std::vector<float> dx = unwritten(s.count());
       be->upsample2_backward(s, dy.data(), dx.data());
       expect_close(dx, naive::upsample2_backward(s, dy), "upsample dx");
     }
@@ -327,7 +331,7 @@ TEST(CpuOpsElementwise, ActivationsMatchDefinitions) {
     auto be = make_cpu_backend(threads);
     auto x = random_floats(900 + threads, kLong, -8.0, 8.0);
     auto dy = random_floats(950 + threads, kLong);
-    std::vector<float> y(kLong), dx(kLong);
+    std::vector<float> y = unwritten(kLong), dx = unwritten(kLong);
     naive::Vec want(kLong), want_dx(kLong);
 
     be->relu_forward(kLong, x.data(), y.data());
@@ -348,7 +352,7 @@ TEST(CpuOpsElementwise, ActivationsMatchDefinitions) {
 
 TEST(CpuOpsElementwise, SigmoidIsStableForLargeInputs) {
   auto be = make_cpu_backend(1);
-  std::vector<float> x = {-100.f, -30.f, 0.f, 30.f, 100.f}, y(5);
+  std::vector<float> x = {-100.f, -30.f, 0.f, 30.f, 100.f}, y = unwritten(5);
   be->sigmoid_forward(5, x.data(), y.data());
   for (size_t i = 0; i < 5; ++i) {
     EXPECT_TRUE(std::isfinite(y[i]));
@@ -360,7 +364,7 @@ TEST(CpuOpsElementwise, InPlaceEqualsOutOfPlace) {
   auto be = make_cpu_backend(2);
   auto x = random_floats(1000, kLong, -4.0, 4.0);
   auto dy = random_floats(1001, kLong);
-  std::vector<float> out(kLong), inplace;
+  std::vector<float> out = unwritten(kLong), inplace;
 
   be->relu_forward(kLong, x.data(), out.data());
   inplace = x;
@@ -383,7 +387,7 @@ TEST(CpuOpsElementwise, InPlaceEqualsOutOfPlace) {
   be->sigmoid_backward(kLong, s.data(), inplace.data(), inplace.data());
   EXPECT_EQ(inplace, out);
 
-  std::vector<float> mask(kLong), mask2(kLong);
+  std::vector<float> mask = unwritten(kLong), mask2 = unwritten(kLong);
   be->dropout_forward(kLong, 0.3f, 9, x.data(), mask.data(), out.data());
   inplace = x;
   be->dropout_forward(kLong, 0.3f, 9, inplace.data(), mask2.data(), inplace.data());
@@ -400,7 +404,7 @@ TEST(CpuOpsElementwise, DropoutFollowsTheHashMask) {
   const uint64_t seed = 4242;
   auto x = random_floats(1100, kLong);
   auto dy = random_floats(1101, kLong);
-  std::vector<float> mask(kLong), y(kLong), dx(kLong);
+  std::vector<float> mask = unwritten(kLong), y = unwritten(kLong), dx = unwritten(kLong);
   be->dropout_forward(kLong, p, seed, x.data(), mask.data(), y.data());
   be->dropout_backward(kLong, mask.data(), dy.data(), dx.data());
   size_t kept = 0;
@@ -433,7 +437,7 @@ TEST(CpuOpsDense, ForwardMatchesNaive) {
       auto x = random_floats(seed++, size_t(c.batch) * c.in);
       auto w = random_floats(seed++, size_t(c.out) * c.in);
       auto b = random_floats(seed++, size_t(c.out));
-      std::vector<float> y(size_t(c.batch) * c.out);
+      std::vector<float> y = unwritten(size_t(c.batch) * c.out);
       be->dense_forward(c.batch, c.in, c.out, x.data(), w.data(), b.data(), Act::Relu, y.data());
       expect_close(y, naive::dense_forward(c.batch, c.in, c.out, x, w, b.data(), true), "relu");
       be->dense_forward(c.batch, c.in, c.out, x.data(), w.data(), b.data(), Act::None, y.data());
@@ -454,14 +458,14 @@ TEST(CpuOpsDense, BackwardMatchesNaive) {
       auto x = random_floats(seed++, size_t(c.batch) * c.in);
       auto w = random_floats(seed++, size_t(c.out) * c.in);
       auto dy = random_floats(seed++, size_t(c.batch) * c.out);
-      std::vector<float> dx(x.size(), 3.f), dw(w.size(), 3.f), db(size_t(c.out), 3.f);
+      std::vector<float> dx = unwritten(x.size()), dw = unwritten(w.size()), db = unwritten(size_t(c.out));
       be->dense_backward(c.batch, c.in, c.out, x.data(), w.data(), dy.data(), dx.data(), dw.data(),
                          db.data());
       naive::DenseGrads ref = naive::dense_backward(c.batch, c.in, c.out, x, w, dy);
       expect_close(dx, ref.dx, "dx");
       expect_close(dw, ref.dw, "dw");
       expect_close(db, ref.db, "db");
-      std::vector<float> dw2(w.size(), 8.f), db2(size_t(c.out), 8.f);
+      std::vector<float> dw2 = unwritten(w.size()), db2 = unwritten(size_t(c.out));
       be->dense_backward(c.batch, c.in, c.out, x.data(), w.data(), dy.data(), nullptr, dw2.data(),
                          db2.data());  // first layer: no dx wanted
       EXPECT_EQ(dw2, dw);
@@ -478,7 +482,7 @@ TEST(CpuOpsLoss, SigmoidMseMatchesNaive) {
       SCOPED_TRACE("count " + std::to_string(count) + " threads " + std::to_string(threads));
       auto z = random_floats(1400 + count, count, -6.0, 6.0);
       auto x = random_floats(1500 + count, count, 0.0, 1.0);
-      std::vector<float> recon(count), dz(count);
+      std::vector<float> recon = unwritten(count), dz = unwritten(count);
       float loss = -1.f;
       be->sigmoid_mse(count, z.data(), x.data(), recon.data(), dz.data(), &loss);
       naive::SigmoidMse ref = naive::sigmoid_mse(z, x);
@@ -500,7 +504,7 @@ TEST(CpuOpsLoss, SigmoidBceGradIsTheScaledResidual) {
     auto x = random_floats(1701, count, 0.0, 1.0);
     s[0] = 1e-30f;  // a saturated output against a bright pixel: the MSE's gradient vanishes here
     x[0] = 1.f;
-    std::vector<float> dz(count);
+    std::vector<float> dz = unwritten(count);
     be->sigmoid_bce_grad(count, s.data(), x.data(), dz.data());
     const float inv = float(1.0 / double(count));
     for (size_t i = 0; i < count; ++i) ASSERT_EQ(dz[i], (s[i] - x[i]) * inv) << i;
@@ -516,7 +520,7 @@ TEST(CpuOpsLoss, SigmoidMsePerSampleMatchesNaive) {
   const size_t per = 1000;
   auto z = random_floats(1600, batch * per, -5.0, 5.0);
   auto x = random_floats(1601, batch * per, 0.0, 1.0);
-  std::vector<float> out(batch);
+  std::vector<float> out = unwritten(batch);
   be->sigmoid_mse_per_sample(batch, per, z.data(), x.data(), out.data());
   naive::Vec want;
   for (int i = 0; i < batch; ++i) {
@@ -536,7 +540,7 @@ TEST(CpuOpsLoss, SoftmaxXentMatchesNaive) {
     // Logits up to +-40: a softmax without the max shift would overflow float exp.
     auto z = test::random_floats(rng, size_t(batch) * classes, -40.0, 40.0);
     auto labels = test::random_indices(rng, batch, classes);
-    std::vector<float> probs(z.size()), dz(z.size()), probs_only(z.size());
+    std::vector<float> probs = unwritten(z.size()), dz = unwritten(z.size()), probs_only = unwritten(z.size());
     float loss = -1.f;
     be->softmax_xent(batch, classes, z.data(), labels.data(), probs.data(), dz.data(), &loss);
     naive::SoftmaxXent ref = naive::softmax_xent(batch, classes, z, labels);
@@ -632,7 +636,7 @@ TEST(CpuOpsData, GatherBatchCopiesAndAugments) {
   auto index = test::random_indices(rng, batch, dataset);
   for (int threads : kThreadCounts) {
     auto be = make_cpu_backend(threads);
-    std::vector<float> out(batch * per);
+    std::vector<float> out = unwritten(batch * per);
     be->gather_batch(sample, data.data(), index.data(), batch, AugmentSpec{}, out.data());
     for (int i = 0; i < batch; ++i)
       EXPECT_EQ(0, std::memcmp(out.data() + i * per, data.data() + size_t(index[i]) * per,
@@ -673,7 +677,7 @@ TEST(CpuOpsData, GatherBatchWithAFixedSymmetryTurnsEveryImageTheSameWay) {
   Rng rng(2003);
   auto index = test::random_indices(rng, batch, dataset);
   auto be = make_cpu_backend(2);
-  std::vector<float> out(batch * per);
+  std::vector<float> out = unwritten(batch * per);
   for (int sym = 0; sym < 8; ++sym) {
     AugmentSpec aug;
     aug.rotate_flip = true;
@@ -722,7 +726,7 @@ TEST(CpuOpsMemory, AlignedAllocationAndCopies) {
   float* b = static_cast<float*>(be->alloc(kLong * sizeof(float)));
   be->upload(a, src.data(), kLong * sizeof(float));
   be->copy(b, a, kLong * sizeof(float));
-  std::vector<float> back(kLong);
+  std::vector<float> back = unwritten(kLong);
   be->download(back.data(), b, kLong * sizeof(float));
   be->sync();
   EXPECT_EQ(back, src);
@@ -763,23 +767,23 @@ Reductions run_reductions(Backend& be) {
   const ConvGeom cg = geom(7, 40, 8, 36, 40, 3, 3, 1, 1);
   auto x = random_floats(3000, cg.input().count());
   auto dy = random_floats(3001, cg.conv_output().count());
-  r.conv_dw.resize(cg.weight_count());
-  r.conv_db.resize(size_t(cg.c_out));
+  r.conv_dw = unwritten(cg.weight_count());
+  r.conv_db = unwritten(size_t(cg.c_out));
   be.conv2d_backward_filter(cg, x.data(), dy.data(), r.conv_dw.data(), r.conv_db.data());
 
   const ConvGeom dg = geom(7, 16, 8, 16, 16, 4, 4, 2, 1);
   auto dx_in = random_floats(3002, dg.input().count());
   auto ddy = random_floats(3003, dg.deconv_output().count());
-  r.deconv_dw.resize(dg.weight_count());
-  r.deconv_db.resize(size_t(dg.c_out));
+  r.deconv_dw = unwritten(dg.weight_count());
+  r.deconv_db = unwritten(size_t(dg.c_out));
   be.deconv2d_backward_filter(dg, dx_in.data(), ddy.data(), r.deconv_dw.data(), r.deconv_db.data());
 
   const int batch = 64, in = 512, out = 50;
   auto xd = random_floats(3004, size_t(batch) * in), wd = random_floats(3005, size_t(out) * in);
   auto dyd = random_floats(3006, size_t(batch) * out);
-  r.dense_dw.resize(wd.size());
-  r.dense_db.resize(out);
-  r.dense_dx.resize(xd.size());
+  r.dense_dw = unwritten(wd.size());
+  r.dense_db = unwritten(out);
+  r.dense_dx = unwritten(xd.size());
   be.dense_backward(batch, in, out, xd.data(), wd.data(), dyd.data(), r.dense_dx.data(),
                     r.dense_dw.data(), r.dense_db.data());
 
@@ -807,17 +811,37 @@ TEST(CpuOpsDeterminism, SameThreadCountGivesIdenticalBits) {
   }
 }
 
-TEST(CpuOpsDeterminism, OneAndTwoThreadsAgree) {
+// docs/performance.md: the convolution paths give the same bits whatever the thread count (each
+// chunk of images sums into its own partial, and the partials are added in chunk order). Three
+// threads split the batch of 7 unevenly.
+TEST(CpuOpsDeterminism, ConvolutionGradientsAndTheLossHaveTheSameBitsAtAnyThreadCount) {
+  auto one = make_cpu_backend(1);
+  const Reductions a = run_reductions(*one);
+  for (int threads : {2, 3}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    auto be = make_cpu_backend(threads);
+    const Reductions b = run_reductions(*be);
+    auto same = [](const std::vector<float>& x, const std::vector<float>& y) {
+      return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
+    };
+    EXPECT_TRUE(same(b.conv_dw, a.conv_dw));
+    EXPECT_TRUE(same(b.conv_db, a.conv_db));
+    EXPECT_TRUE(same(b.deconv_dw, a.deconv_dw));
+    EXPECT_TRUE(same(b.deconv_db, a.deconv_db));
+    EXPECT_EQ(std::memcmp(&b.loss, &a.loss, sizeof(float)), 0);
+  }
+}
+
+// The dense layers' products (OpenBLAS, rows split over the threads) are not bit-identical across
+// thread counts (measured: dense dw and dx differ between 1 and 2 threads), and nothing claims
+// they are: they agree to rounding.
+TEST(CpuOpsDeterminism, DenseProductsAgreeAcrossThreadCounts) {
   auto one = make_cpu_backend(1);
   auto two = make_cpu_backend(2);
   Reductions a = run_reductions(*one), b = run_reductions(*two);
-  expect_close(b.conv_dw, to_double(a.conv_dw), "conv dw");
-  expect_close(b.conv_db, to_double(a.conv_db), "conv db");
-  expect_close(b.deconv_dw, to_double(a.deconv_dw), "deconv dw");
-  expect_close(b.deconv_db, to_double(a.deconv_db), "deconv db");
   expect_close(b.dense_dw, to_double(a.dense_dw), "dense dw");
+  expect_close(b.dense_db, to_double(a.dense_db), "dense db");
   expect_close(b.dense_dx, to_double(a.dense_dx), "dense dx");
-  EXPECT_NEAR(b.loss, a.loss, 1e-6 * a.loss);
 }
 
 }  // namespace

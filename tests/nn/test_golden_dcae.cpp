@@ -1,6 +1,7 @@
 // Rung 3, model level: the default DCAE of NOTES.md against PyTorch (tools/reference/
 // make_fixtures.py): the latent and reconstruction of one image at fixed initial weights, the
-// gradient of every parameter tensor at step 1, and the losses of 5 Adam steps.
+// gradient of every parameter tensor at step 1 (sums, and a spread sample element by element),
+// and the losses and parameters of 5 Adam steps.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,6 +18,17 @@ using golden::load_f32;
 using golden::near_rel_max;
 
 constexpr int kBatch = 4, kSize = 64;
+
+// Element-wise tolerances, relative to the largest expected magnitude in each tensor's sample
+// (near_rel_max). Measured against the float64 truth: PyTorch's own float32 run within 3e-8
+// (gradients) and 1.4e-7 (parameters after 5 steps) of the largest over all tensors
+// (make_fixtures.py prints it); hep2 within 1.3e-6 (first conv's weight gradient, whose values
+// are ~1e-6) and 5.5e-7 per tensor. A transposed or permuted tensor, or a sampled weight whose
+// update is off by a tenth of a step (1e-4 at lr 1e-3), lies far outside.
+constexpr double kGradSampleRel = 1e-5, kParamSampleRel = 1e-5;
+// Parameter sums after 5 steps, against sqrt(count x sum of squares) as for the gradient sums;
+// hep2 is within 1e-8 of it, while the 5 updates move a tensor's sum by up to a few percent.
+constexpr double kParamSumRel = 1e-4;
 
 // The fixture's initial parameters: tensor t element i = (2 u - 1) / sqrt(fan_in), u =
 // hash_uniform(1000 + t, i), in float32 as the script computes it.
@@ -42,6 +54,42 @@ std::vector<float> tensor_stats(const Network& net, const std::vector<float>& v)
     }
     out.push_back(float(s));
     out.push_back(float(q));
+  }
+  return out;
+}
+
+// The elements make_fixtures.py samples from a tensor of n elements: m = min(n, 64) of them, at
+// flat indices (k * 1000003) % n. The prime step spreads them over every dimension, so a permuted
+// or transposed tensor (the 64x64 first deconvolution is square) disagrees where its sums would
+// not; an even stride of n / 64 would walk that tensor's diagonal, which a transposition keeps.
+std::vector<size_t> sample_indices(size_t n) {
+  std::vector<size_t> idx;
+  for (size_t k = 0; k < std::min<size_t>(n, 64); ++k) idx.push_back((k * 1000003) % n);
+  return idx;
+}
+
+// Per tensor, its sampled elements of v (the flat parameter or gradient vector).
+std::vector<std::vector<float>> tensor_samples(const Network& net, const std::vector<float>& v) {
+  std::vector<std::vector<float>> out;
+  for (const ParamTensor& t : net.param_tensors()) {
+    std::vector<float> s;
+    for (size_t i : sample_indices(t.count)) s.push_back(v[t.offset + i]);
+    out.push_back(s);
+  }
+  return out;
+}
+
+// The fixture's concatenated samples, split per tensor like tensor_samples().
+std::vector<std::vector<float>> load_samples(const std::string& name, const Network& net) {
+  size_t total = 0;
+  for (const ParamTensor& t : net.param_tensors()) total += sample_indices(t.count).size();
+  const std::vector<float> all = load_f32(name, {total});
+  std::vector<std::vector<float>> out;
+  size_t at = 0;
+  for (const ParamTensor& t : net.param_tensors()) {
+    const size_t m = sample_indices(t.count).size();
+    out.emplace_back(all.begin() + long(at), all.begin() + long(at + m));
+    at += m;
   }
   return out;
 }
@@ -102,6 +150,11 @@ TEST_F(GoldenDcae, GradientsAtStepOne) {
     double scale = std::sqrt(double(q) * double(trainer->net().param_tensors()[t].count));
     EXPECT_NEAR(stats[2 * t], expected[2 * t], 1e-4 * scale) << trainer->net().param_tensors()[t].name;
   }
+  // Element by element: a sum and a sum of squares cannot tell a gradient from its permutation.
+  const auto got = tensor_samples(trainer->net(), trainer->block().get_grads(*be));
+  const auto want = load_samples("dcae_grad_sample", trainer->net());
+  for (size_t t = 0; t < 12; ++t)
+    EXPECT_TRUE(near_rel_max(got[t], want[t], kGradSampleRel)) << trainer->net().param_tensors()[t].name;
 }
 
 TEST_F(GoldenDcae, FiveAdamStepsFollowPyTorch) {
@@ -113,11 +166,21 @@ TEST_F(GoldenDcae, FiveAdamStepsFollowPyTorch) {
     // weight by up to lr per step; over 5 steps the loss still agrees to ~1e-5 relative.
     EXPECT_NEAR(loss, expected[step], 2e-5 * expected[step]) << "step " << step + 1;
   }
-  std::vector<float> stats = tensor_stats(trainer->net(), trainer->block().get_params(*be));
+  const std::vector<float> params = trainer->block().get_params(*be);
+  std::vector<float> stats = tensor_stats(trainer->net(), params);
   std::vector<float> want = load_f32("dcae_param_stats", {12, 2});
+  const auto& tensors = trainer->net().param_tensors();
+  for (size_t t = 0; t < 12; ++t) {
+    EXPECT_NEAR(stats[2 * t + 1], want[2 * t + 1], 1e-4 * want[2 * t + 1]) << tensors[t].name;
+    // The plain sum, against the scale of the tensor (sqrt of count x mean square), as for the
+    // gradients: it moves with a wrong sign or a bias-correction error of the update.
+    const double scale = std::sqrt(double(want[2 * t + 1]) * double(tensors[t].count));
+    EXPECT_NEAR(stats[2 * t], want[2 * t], kParamSumRel * scale) << tensors[t].name;
+  }
+  const auto got = tensor_samples(trainer->net(), params);
+  const auto sample = load_samples("dcae_param_sample", trainer->net());
   for (size_t t = 0; t < 12; ++t)
-    EXPECT_NEAR(stats[2 * t + 1], want[2 * t + 1], 1e-4 * want[2 * t + 1])
-        << trainer->net().param_tensors()[t].name;
+    EXPECT_TRUE(near_rel_max(got[t], sample[t], kParamSampleRel)) << tensors[t].name;
 }
 
 }  // namespace

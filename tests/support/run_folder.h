@@ -1,10 +1,14 @@
 // Helpers for tests that run the hep2 binary: a fresh, per-process temporary folder name, and what
 // a run folder holds: its JSON files (metrics.json, config.json, protocol.json), the parameters
-// of its checkpoints, and the class probabilities of a `classify` predictions CSV.
+// and optimiser state of its checkpoints, and the class probabilities of a `classify` predictions
+// CSV.
 #pragma once
+#include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -33,6 +37,41 @@ inline nlohmann::json read_json(const std::string& path) {
 // The parameters of two checkpoints are the same bits (headers hold timings, so not the files).
 inline bool same_parameters(const std::string& a, const std::string& b) {
   return load_checkpoint(a).values == load_checkpoint(b).values;
+}
+
+// Two checkpoints hold the same state bit for bit: every stored value (ParamBlock::get_all:
+// parameters, gradients and the optimiser's moments; -0 and +0 differ) and the same optimiser
+// step count. What a resumed run must reproduce; the headers also hold timings, so the files
+// themselves differ.
+inline ::testing::AssertionResult same_checkpoint_state(const Checkpoint& x, const Checkpoint& y) {
+  if (x.values.size() != y.values.size())
+    return ::testing::AssertionFailure()
+           << x.values.size() << " values against " << y.values.size();
+  for (size_t i = 0; i < x.values.size(); ++i) {
+    uint32_t a, b;
+    std::memcpy(&a, &x.values[i], 4);
+    std::memcpy(&b, &y.values[i], 4);
+    if (a != b) {
+      // get_all() stores four blocks of equal size: parameters, gradients, first and second
+      // moments (Adam; SGD leaves the last unused).
+      static const char* kBlock[] = {"parameters", "gradients", "first moments", "second moments"};
+      const size_t quarter = x.values.size() / 4;
+      const size_t block = quarter ? std::min<size_t>(i / quarter, 3) : 0;
+      return ::testing::AssertionFailure()
+             << "value " << i << " (" << kBlock[block] << ", element " << i - block * quarter
+             << "): " << x.values[i] << " against " << y.values[i];
+    }
+  }
+  if (x.header.value("optimizer_steps", -1L) != y.header.value("optimizer_steps", -1L))
+    return ::testing::AssertionFailure()
+           << "optimizer_steps " << x.header.value("optimizer_steps", -1L) << " against "
+           << y.header.value("optimizer_steps", -1L);
+  return ::testing::AssertionSuccess();
+}
+inline ::testing::AssertionResult same_checkpoint_state(const std::string& a, const std::string& b) {
+  ::testing::AssertionResult r = same_checkpoint_state(load_checkpoint(a), load_checkpoint(b));
+  if (!r) r << " (" << a << " vs " << b << ")";
+  return r;
 }
 
 // The p_<class> columns of a predictions CSV, row by row.

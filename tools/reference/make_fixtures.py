@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Writes hep2's golden fixtures (tests/fixtures/golden/*.npy) from PyTorch.
 
-Run:  /usr/bin/python3 tools/reference/make_fixtures.py      (Debian's torch; deterministic: running
-it again gives byte-identical files, check with sha256sum tests/fixtures/golden/*.npy)
+Run:  /usr/bin/python3 tools/reference/make_fixtures.py      (Debian's torch, apt install
+python3-torch; deterministic: running it again gives byte-identical files). It writes each file's
+sha256 to tests/fixtures/golden/SHA256SUMS, which a test checks the fixtures against: commit the
+two together.
 
 Inputs are never stored when the C++ test can regenerate them: every input is
 hash_fill(seed, count, lo, hi) = lo + (hi - lo) * hash_uniform(seed, i) (include/hep2/core/rng.h,
@@ -59,6 +61,15 @@ Model-level fixture for the DCAE test (dcae_*.npy), the default DCAE of shared/p
     dcae_grad_stats.npy  (T, 2)      per parameter tensor: sum and sum of squares of its gradient
                                      at step 1 (initial parameters)
     dcae_param_stats.npy (T, 2)      per parameter tensor: sum and sum of squares after 5 steps
+    dcae_grad_sample.npy (S,)        a sample of each gradient tensor at step 1, tensor after
+                                     tensor: of a tensor of n elements, m = min(n, 64) elements,
+                                     element k of the sample at flat index (k * 1000003) % n
+                                     (a prime step: distinct elements, all of them when n <= 64,
+                                     spread over every dimension; an even stride of n / 64 would
+                                     walk the diagonal of the square 64x64x4x4 deconvolution), so
+                                     a permuted or transposed gradient is caught where the sums
+                                     are not
+    dcae_param_sample.npy (S,)       the same elements of the parameters after 5 steps
   The script prints the float32-vs-float64 deviation of each; compare against those when choosing
   the DCAE test's tolerance. Measured with torch 1.13 float32 on one CPU thread: about 1e-7 of each
   tensor's max magnitude; per entry about 1e-6 for the (T, 2) stats (the gradient sums of the
@@ -307,6 +318,23 @@ def optimizer_cases():
 
 
 # ---- the DCAE ------------------------------------------------------------------------------------
+SAMPLE_PER_TENSOR = 64
+SAMPLE_STEP = 1000003  # prime: coprime to every tensor size here
+
+
+def spread_sample(tensors):
+    """Of each tensor (n elements), m = min(n, 64) elements at flat indices (k * 1000003) % n,
+    concatenated; tests/nn/test_golden_dcae.cpp picks the same elements."""
+    parts = []
+    for t in tensors:
+        flat = t.reshape(-1)
+        n = flat.shape[0]
+        idx = [(k * SAMPLE_STEP) % n for k in range(min(n, SAMPLE_PER_TENSOR))]
+        assert len(set(idx)) == len(idx)
+        parts.append(flat[torch.tensor(idx)])
+    return torch.cat(parts)
+
+
 def dcae_case():
     def run(dt):
         model = make_dcae(dt)
@@ -326,11 +354,13 @@ def dcae_case():
                     out["recon0"] = s[0].detach()
                     out["grad_stats"] = torch.stack([torch.stack([p.grad.sum(), (p.grad ** 2).sum()])
                                                      for p in model.parameters()])
+                    out["grad_sample"] = spread_sample([p.grad for p in model.parameters()])
             losses.append(loss.detach())
             opt.step()
         with torch.no_grad():
             out["param_stats"] = torch.stack(
                 [torch.stack([p.sum(), (p ** 2).sum()]) for p in model.parameters()])
+            out["param_sample"] = spread_sample(list(model.parameters()))
         out["losses"] = torch.stack(losses)
         return out
 
@@ -379,8 +409,15 @@ def main():
     digest = hashlib.sha256()
     for name in sorted(written):
         digest.update(written[name].read_bytes())
+    # Each file's sha256 in sha256sum's format (`cd tests/fixtures/golden && sha256sum -c
+    # SHA256SUMS`); tests/core/test_fixture_sums.cpp checks the files against it, so a fixture
+    # edited by hand or left stale cannot go unnoticed.
+    lines = [f"{hashlib.sha256(written[name].read_bytes()).hexdigest()}  {written[name].name}\n"
+             for name in sorted(written)]
+    (OUT / "SHA256SUMS").write_text("".join(lines))
     print(f"{len(written)} files, {total} bytes ({total / 1024:.1f} KiB) in {OUT}")
     print(f"sha256 of all fixtures (sorted by name): {digest.hexdigest()}")
+    print(f"per-file sha256: {OUT / 'SHA256SUMS'}")
     assert total < 512 * 1024, "fixtures must stay well under 1 MB"
 
 
