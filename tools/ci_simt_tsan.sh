@@ -18,8 +18,15 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHEP2_CUDA=OFF \
 cmake --build "$build" -j "$jobs" --target hep2_test_simt
 built=$(date +%s)
 
+# Under TSan only the kernels that share memory or meet at barriers (transposed convolution,
+# block_sum in the bias gradients and losses, channel_stats): the others have neither, and run
+# uninstrumented in tools/test.sh. About 3 minutes instead of 5 on CI's 2 cores.
+TSAN_TESTS='Simt.Deconv*:Simt.BiasGradients*:Simt.SigmoidMse*:Simt.Softmax*:Simt.ChannelStats*'
+
 # halt_on_error: the first race ends the test process with a failure (exitcode 66).
+# One OpenMP thread: libgomp is not instrumented either (the test's CPU backend runs one thread).
+export OMP_NUM_THREADS=1
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
-"$build/tests/simt/hep2_test_simt"
+"$build/tests/simt/hep2_test_simt" --gtest_filter="$TSAN_TESTS"
 end=$(date +%s)
 echo "ci_simt_tsan: build $((built - start)) s, tests $((end - built)) s, total $((end - start)) s"
