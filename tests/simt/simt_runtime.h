@@ -2,10 +2,13 @@
 // C++ (HEP2_SIMT, tests/simt). It is forced into every such translation unit (-include), before
 // the kernel file's own includes, and is used nowhere else.
 //
-// Execution model. A launch runs the grid's blocks one after another. Each block's threads are
-// real threads (a pool of blockDim.x * y * z std::threads made per launch), so __syncthreads is a
-// real barrier (std::barrier) and ThreadSanitizer sees two threads touching shared memory between
-// two barriers as a race.
+// Execution model. A launch runs the grid's blocks one after another. A block's threads are real
+// threads (a pool of blockDim.x * y * z std::threads made per launch), so __syncthreads is a real
+// barrier (std::barrier) and ThreadSanitizer sees two threads touching shared memory between two
+// barriers as a race. Exception, for speed: in a launch whose first block never calls
+// __syncthreads, the blocks between the first and the last run their threads one after another
+// on the launching thread (a schedule CUDA allows too); a barrier there fails the launch
+// (simt_runtime.cpp). Races between blocks are not seen: blocks never run concurrently.
 //
 // Shared memory. Because one block runs at a time, a `__shared__` variable can be a function-local
 // static: every thread of the block sees the one instance. `__shared__` places those statics in the
