@@ -76,7 +76,7 @@ __global__ void __launch_bounds__(kThreads)
     deconv_forward_kernel(Dims d, int ci_stage, const float* __restrict__ x,
                           const float* __restrict__ w, const float* __restrict__ bias, bool relu,
                           float* __restrict__ y) {
-  extern __shared__ float staged_w[];  // [ci in stage][CO_T][taps]
+  HEP2_DYNAMIC_SHARED(float, staged_w);  // [ci in stage][CO_T][taps]
   const int taps = d.kh * d.kw;
   const int out_plane = d.ho * d.wo;
   const int pix_blocks = (out_plane + kThreads - 1) / kThreads;
@@ -162,7 +162,7 @@ template <int CI_T>
 __global__ void __launch_bounds__(kThreads)
     deconv_backward_data_kernel(Dims d, int co_stage, const float* __restrict__ dy,
                                 const float* __restrict__ w, float* __restrict__ dx) {
-  extern __shared__ float staged_w[];  // [CI_T][co in stage][taps]
+  HEP2_DYNAMIC_SHARED(float, staged_w);  // [CI_T][co in stage][taps]
   const int taps = d.kh * d.kw;
   const int in_plane = d.h * d.w;
   const size_t out_plane = size_t(d.ho) * d.wo;

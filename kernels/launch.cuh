@@ -1,13 +1,26 @@
 // What every kernel file shares (device side, nvcc only): the block size, the grid size of
 // grid-stride loops, the one launcher every kernel launch goes through, and the deterministic
 // block reduction (CUB's).
+//
+// Under HEP2_SIMT the kernels compile as C++ for the CPU SIMT harness (tests/simt): the launcher
+// runs the grid there, block_sum is its emulated twin of CUB's reduction, and dynamic shared
+// memory is the harness's buffer. Nothing changes for nvcc.
 #pragma once
 #include <cstddef>
 #include <source_location>
 
+#ifndef HEP2_SIMT
 #include <cub/block/block_reduce.cuh>
+#endif
 
 #include "cuda/check.h"
+
+// Declares `name` as the block's dynamic shared memory (the launch's shared_bytes), as T[].
+#ifdef HEP2_SIMT
+#define HEP2_DYNAMIC_SHARED(T, name) T* name = static_cast<T*>(::hep2::simt::dynamic_shared())
+#else
+#define HEP2_DYNAMIC_SHARED(T, name) extern __shared__ T name[]
+#endif
 
 namespace hep2::kernels {
 
@@ -37,9 +50,14 @@ struct KernelName {
 template <class... Params, class... Args>
 void launch(KernelName kernel_name, dim3 grid, dim3 block, size_t shared_bytes,
             cudaStream_t stream, void (*kernel)(Params...), Args&&... args) {
+#ifdef HEP2_SIMT
+  (void)stream;
+  simt::run_grid(kernel_name.name, grid, block, shared_bytes, [&] { kernel(args...); });
+#else
   kernel<<<grid, block, shared_bytes, stream>>>(static_cast<Args&&>(args)...);
   cuda::detail::check_launch(kernel_name.name, kernel_name.where.file_name(),
                              int(kernel_name.where.line()));
+#endif
 }
 
 // The sum of one value per thread over a block of exactly kThreads threads, for thread 0 (the
@@ -48,9 +66,13 @@ void launch(KernelName kernel_name, dim3 grid, dim3 block, size_t shared_bytes,
 // of the block must call it, once per kernel. Accumulates in double: the partial sums of a loss
 // span many orders of magnitude, and the CPU reference is compared against it.
 __device__ inline double block_sum(double v) {
+#ifdef HEP2_SIMT
+  return simt::block_sum(v);
+#else
   using Reduce = cub::BlockReduce<double, kThreads>;
   __shared__ typename Reduce::TempStorage temp;
   return Reduce(temp).Sum(v);
+#endif
 }
 
 }  // namespace hep2::kernels

@@ -21,6 +21,10 @@ SLOW_UNDER_ASAN=(
   # same commands run sanitised on smaller data in BadInput.*, ValidInput.*, RunFolder.* and
   # Resume.* (run, train-ae, resume, extract, eval; test_bad_input.cpp, test_resume.cpp).
   '^EndToEnd\.'
+  # The SIMT harness's kernel tests (tests/simt) are built here, so that ctest finds them, but run
+  # uninstrumented in tools/test.sh and under ThreadSanitizer in tools/ci_simt_tsan.sh: a block's
+  # 256 real threads at each barrier make them ~1.5 min uninstrumented, several times that here.
+  '^Simt\.'
 )
 
 start=$(date +%s)
@@ -32,7 +36,7 @@ start=$(date +%s)
 # sum, parts of a batch, the refusals of a build without MPI) run here.
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DHEP2_SANITIZE=ON -DHEP2_CUDA=OFF -DHEP2_MPI=OFF >/dev/null
-cmake --build "$build" -j "$jobs" --target hep2 hep2_test_nn hep2_test_pipeline hep2_test_dist
+cmake --build "$build" -j "$jobs" --target hep2 hep2_test_nn hep2_test_pipeline hep2_test_dist hep2_test_simt
 built=$(date +%s)
 
 # abort_on_error: a report ends the process with SIGABRT, which ctest counts as a failure.
