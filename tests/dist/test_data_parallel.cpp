@@ -25,6 +25,7 @@
 #include "support/random.h"
 #include "support/run_folder.h"
 #include "support/run_hep2.h"
+#include "support/run_mpi.h"
 
 namespace fs = std::filesystem;
 
@@ -161,31 +162,8 @@ TEST(NcclGradientSum, MatchesTheSumOverMpiBitForBit) {
 
 // ---- the whole, over mpirun ------------------------------------------------------------------
 
-std::string mpirun(int ranks) {
-#ifdef HEP2_MPIEXEC
-  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + std::string(HEP2_MPIEXEC) +
-         " -np " + std::to_string(ranks) + " --oversubscribe " + HEP2_BINARY;
-#else
-  (void)ranks;
-  return "";
-#endif
-}
-#ifdef HEP2_MPIEXEC
-#define NEED_MPI()
-#else
-#define NEED_MPI() GTEST_SKIP() << "hep2 was built without MPI (HEP2_MPI=OFF or no MPI library)"
-#endif
-
-Result run_shell(const std::string& cmd) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
-}
+using hep2::test::mpirun;
+using hep2::test::run_shell;
 
 // The loss column of ae_log.csv.
 std::vector<double> losses_of(const std::string& dir) {

@@ -17,6 +17,7 @@
 #include "hep2/pipeline/checkpoint.h"
 #include "support/run_folder.h"
 #include "support/run_hep2.h"
+#include "support/run_mpi.h"
 
 namespace fs = std::filesystem;
 
@@ -26,33 +27,8 @@ using hep2::test::read_json;
 using hep2::test::Result;
 using hep2::test::run_hep2;
 
-// Two ranks on this 2-core machine (--oversubscribe: Open MPI counts cores, not threads); as
-// root, Open MPI wants its documented consent variables.
-std::string mpirun(int ranks) {
-#ifdef HEP2_MPIEXEC
-  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + std::string(HEP2_MPIEXEC) +
-         " -np " + std::to_string(ranks) + " --oversubscribe " + HEP2_BINARY;
-#else
-  (void)ranks;
-  return "";
-#endif
-}
-#ifdef HEP2_MPIEXEC
-#define NEED_MPI()
-#else
-#define NEED_MPI() GTEST_SKIP() << "hep2 was built without MPI (HEP2_MPI=OFF or no MPI library)"
-#endif
-
-Result run_shell(const std::string& cmd) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
-}
+using hep2::test::mpirun;
+using hep2::test::run_shell;
 
 // Tiny synthetic work: 4 units of a fraction of a second each. One thread per process, so the
 // single process and each rank compute with the same thread count (the CPU path's bits may
