@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build-sanitize}
 jobs=${JOBS:-$(nproc)}
 
-# ctest -E regex of tests too slow under ASan (5-10x slower CPU math; the same tests run unsanitised
-# in tools/test.sh). Keep this list short and say why for each.
+# ctest -E regex of tests left out under ASan: too slow there (5-10x slower CPU math), or bit for
+# bit against the optimised build. They run unsanitised in tools/test.sh. Keep this list short and
+# say why for each.
 SLOW_UNDER_ASAN=(
   # The four EndToEnd tests each re-run their suite's shared 400-cell `hep2 run` (ctest starts one
   # process per test): 105-140 s apiece under ASan, three quarters of the sanitised test time. The
@@ -25,6 +26,10 @@ SLOW_UNDER_ASAN=(
   # uninstrumented in tools/test.sh and under ThreadSanitizer in tools/ci_simt_tsan.sh: a block's
   # 256 real threads at each barrier make them ~1.5 min uninstrumented, several times that here.
   '^Simt\.'
+  # Bit for bit against checkpoints written by the optimised build (tests/fixtures/checkpoints):
+  # this build's -O1 rounds a few parameters differently after two Adam steps, so it cannot
+  # reproduce them; the test runs in the Release build of tools/test.sh.
+  '^CheckpointLayout\.SameStepsGiveTheSameStateAndTheSameFileBytes$'
 )
 
 start=$(date +%s)
