@@ -359,7 +359,8 @@ void add_train_clf_command(CLI::App& app, Args& a) {
       SavedFeatures s = load_saved_features(wb, r);
       Buffer<int32_t> labels(wb.backend(), s.labels.size());
       wb.backend().upload(labels.data(), s.labels.data(), s.labels.size() * sizeof(int32_t));
-      wb.train_clf(s.features, labels, s.labels, wb.labelled_subset(s.train, s.labels, s.groups), r);
+      const std::vector<int> labelled = wb.labelled_subset(s.train, s.labels, s.groups);
+      wb.train_clf(s.features, labels, s.labels, labelled, wb.unlabelled_subset(s.train, labelled, s.test), r);
     }
     std::printf("classifier trained: %s\n", member_files(wb, "mlp", ".ckpt", true).c_str());
   });

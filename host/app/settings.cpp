@@ -7,6 +7,7 @@
 
 #include "choices.h"
 #include "hep2/core/error.h"
+#include "unlabelled.h"
 
 namespace hep2::app {
 namespace {
@@ -181,11 +182,13 @@ std::vector<Setting> make_table() {
                     "it, so that a few hundred cells train as long as thousands (0: --epochs alone)",
                     [](const O& o) { return o.ae_min_steps >= 0 && o.ae_min_steps <= 10000000; },
                     "must be in 0..10000000"));
-  t.push_back(value("unlabeled", &O::unlabeled, kDcae, kAe,
+  t.push_back(value("unlabeled", &O::unlabeled, kDcae, kAe | kLabelled,
                     "Cells the DCAE also learns from, their labels unused: 'train' (the training "
-                    "cells --train-cells leaves out) or a folder, manifest or ICPR2012 folder; "
-                    "the evaluation's test cells are refused there unless --transductive"));
-  t.push_back(toggle("transductive", &O::transductive, kDcae, kAe,
+                    "cells --train-cells leaves out), 'test' (the evaluation's test cells; needs "
+                    "--transductive), 'train,test', or a folder, manifest or ICPR2012 folder "
+                    "(where the evaluation's test cells are refused unless --transductive). "
+                    "--clf-self-train pseudo-labels the 'train' and 'test' cells"));
+  t.push_back(toggle("transductive", &O::transductive, kDcae, kAe | kLabelled,
                      "Allow the evaluation's test cells among the --unlabeled cells (transductive "
                      "learning; reports name it)"));
   t.push_back(value("grad_lr", &O::grad_lr, kDcae, kAe,
@@ -208,6 +211,13 @@ std::vector<Setting> make_table() {
                     "specimens inside the labelled training cells",
                     [](const O& o) { return o.clf_ridge == 0 || finite_in(o.clf_ridge, 0, 1e6); },
                     "must be 0 (chosen by cross-validation) or a number in (0, 1e6)"));
+  t.push_back(value("clf_self_train", &O::clf_self_train, kClassifier, kClf,
+                    "Linear classifier: rounds of self-training on the unlabelled cells of "
+                    "--unlabeled train/test: each round labels the most confident share of each "
+                    "predicted class with the classifier's own predictions and refits, all of them "
+                    "by the last round; 0: off",
+                    [](const O& o) { return o.clf_self_train >= 0 && o.clf_self_train <= 100; },
+                    "must be in 0..100"));
   t.push_back(value("clf_epochs", &O::clf_epochs, kClassifier, kClf, "Classifier epochs (at most)",
                     [](const O& o) { return o.clf_epochs >= 0 && o.clf_epochs <= 100000; },
                     "must be in 0..100000"));
@@ -349,6 +359,10 @@ void validate(const Options& o) {
   // The supervised baseline has neither DCAE features nor a separate classifier: it ignores
   // --features and --classifier (so the preset plus --method supervised is a valid command).
   need(!o.transductive || !o.unlabeled.empty(), "--transductive", "needs --unlabeled");
+  const UnlabelledSources unlabelled = unlabelled_sources(o.unlabeled);
+  need(!unlabelled.test || o.transductive, "--unlabeled",
+       "'test' makes the evaluation's test cells training data (unlabelled): add --transductive, "
+       "and the report names the figures transductive");
   if (o.method == Method::Supervised) {
     need(o.unlabeled.empty(), "--unlabeled",
          "the supervised baseline learns from labelled cells only: drop it or use --method dcae");
@@ -376,10 +390,10 @@ void validate(const Options& o) {
   }
   need(o.classifier != ClassifierKind::Linear || o.clf_ensemble == 1, "--clf-ensemble",
        "must be 1 with --classifier linear (least squares has one exact solution)");
-  need(o.unlabeled.empty() || o.unlabeled == "train" || o.method == Method::Dcae, "--unlabeled",
+  need(unlabelled.path.empty() || o.method == Method::Dcae, "--unlabeled",
        "a path of unlabelled cells needs --method dcae (the hybrid's gradient DCAE learns from the "
        "data's cells only)");
-  need(o.unlabeled != "train" || o.train_cells > 0, "--unlabeled",
+  need(!unlabelled.train || o.train_cells > 0, "--unlabeled",
        "'train' needs --train-cells: without it every training cell is labelled already");
 }
 

@@ -1,4 +1,4 @@
-// open_unlabelled: lists images to classify.
+// open_unlabelled: lists images to classify; unlabelled_sources: reads --unlabeled.
 #include "unlabelled.h"
 
 #include <algorithm>
@@ -50,6 +50,22 @@ CellList open_unlabelled(const std::string& path) {
     list.cells.push_back({f, -1, fs::exists(mask) ? mask.string() : "", "", ""});
   }
   return list;
+}
+
+UnlabelledSources unlabelled_sources(const std::string& value) {
+  UnlabelledSources u;
+  if (value.empty()) return u;
+  bool keywords = true;
+  for (size_t start = 0; start <= value.size();) {
+    const size_t end = std::min(value.find(',', start), value.size());
+    const std::string word = value.substr(start, end - start);
+    if (word == "train") u.train = true;
+    else if (word == "test") u.test = true;
+    else keywords = false;
+    start = end + 1;
+  }
+  if (!keywords) return {false, false, value};
+  return u;
 }
 
 }  // namespace hep2::app

@@ -1,5 +1,4 @@
-// The images `hep2 classify` is given: one image file, a flat folder of images, or any layout the
-// training readers accept (labels then are kept but not needed).
+// Unlabelled cells: the images `hep2 classify` is given, and what --unlabeled names.
 #pragma once
 #include <string>
 
@@ -7,6 +6,16 @@
 
 namespace hep2::app {
 
+// One image file, a flat folder of images, or any layout the training readers accept (labels then
+// are kept but not needed).
 CellList open_unlabelled(const std::string& path);
+
+// What --unlabeled names: the keywords 'train' (the training cells --train-cells leaves out) and
+// 'test' (the evaluation's test cells: transductive), alone or as "train,test", or else a path.
+struct UnlabelledSources {
+  bool train = false, test = false;
+  std::string path;
+};
+UnlabelledSources unlabelled_sources(const std::string& value);
 
 }  // namespace hep2::app

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <set>
 
 #include "choices.h"
@@ -84,6 +85,21 @@ std::vector<int> Workbench::labelled_subset(const std::vector<int>& train,
   cells.labels = labels;
   cells.groups = groups;
   return training_subset(cells, train, size_t(opt.train_cells), opt.seed);
+}
+
+std::vector<int> Workbench::unlabelled_subset(const std::vector<int>& train,
+                                              const std::vector<int>& labelled,
+                                              const std::vector<int>& test) const {
+  const UnlabelledSources u = unlabelled_sources(opt.unlabeled);
+  std::vector<int> out;
+  if (u.train) {
+    std::vector<int> a = train, b = labelled;
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  }
+  if (u.test) out.insert(out.end(), test.begin(), test.end());
+  return out;
 }
 
 void Workbench::save_config() const {
@@ -235,12 +251,20 @@ const DeviceImages& Workbench::ae_cells(AeInput input) const {
 }
 
 Workbench::AeCells Workbench::ae_training_cells(AeInput input) {
-  if (opt.unlabeled.empty()) return {&ae_cells(input), labelled_, 0};
-  if (opt.unlabeled == "train")
-    return {&ae_cells(input), split_.train, split_.train.size() - labelled_.size()};
+  const UnlabelledSources u = unlabelled_sources(opt.unlabeled);
+  if (u.path.empty()) {
+    std::vector<int> rows = labelled_;
+    if (u.train && !u.test) {
+      rows = split_.train;  // in the order earlier runs used: their figures repeat bit for bit
+    } else {
+      const std::vector<int> more = unlabelled_subset(split_.train, labelled_, split_.test);
+      rows.insert(rows.end(), more.begin(), more.end());
+    }
+    return {&ae_cells(input), rows, rows.size() - labelled_.size()};
+  }
   const Dataset& d = data();
   if (!with_unlabeled_) {
-    const CellList list = open_unlabelled(opt.unlabeled);
+    const CellList list = open_unlabelled(u.path);
     Dataset extra = load_dataset(list, preprocess_options(opt.size));
     if (extra.size() == 0) fail("--unlabeled ", opt.unlabeled, ": no cells");
     // Never the evaluation's test cells, unless asked: the figures would be transductive.
@@ -520,7 +544,8 @@ Evaluation Workbench::run_method(bool save, dist::Communicator& team) {
         for (const Reading& reading : readings(member)) {
           DeviceFeatures f = method_features(reading);
           if (save) save_features(f, reading);
-          FittedClassifier clf = train_clf(f, cells_->images().labels, data().labels, labelled_, reading);
+          FittedClassifier clf = train_clf(f, cells_->images().labels, data().labels, labelled_,
+                                           unlabelled_subset(split_.train, labelled_, split_.test), reading);
           member_probs.add(predict_probabilities(clf.nets(), samples_of(f), split_.test));
         }
         nlohmann::json mine = {{"dcae", nlohmann::json::array()}, {"classifiers", nlohmann::json::array()}};
@@ -581,6 +606,7 @@ ClassifierSettings Workbench::classifier_settings() const {
   s.network.holdout = {opt.val_fraction, opt.holdout};
   s.least_squares.balance = opt.clf_balance;
   s.least_squares.ridge = opt.clf_ridge;
+  s.self_training_rounds = opt.clf_self_train;
   return s;
 }
 
@@ -596,6 +622,16 @@ std::string stopping_of(const FittedMember& m, int max_epochs) {
   return "no early stopping (" + (m.cells.off.empty() ? std::string("no hold-out asked for") : m.cells.off) +
          "): " + std::to_string(run) + " epochs";
 }
+
+// The least squares' self-training, in words ("" when it did not self-train).
+std::string self_training_of(const SelfTrainingReport& r) {
+  if (r.rounds == 0 || r.unlabelled_rows == 0) return "";
+  size_t pseudo = 0;
+  for (size_t n : r.pseudo_per_class) pseudo += n;
+  return "; self-trained over " + std::to_string(r.rounds) + " rounds on " +
+         std::to_string(r.unlabelled_rows) + " unlabelled rows (" + std::to_string(pseudo) +
+         " pseudo-labelled in the last)";
+}
 }  // namespace
 
 void Workbench::record_classifier(const FittedClassifier& c, const std::string& stem) {
@@ -605,7 +641,8 @@ void Workbench::record_classifier(const FittedClassifier& c, const std::string& 
         {{"file", member_file(stem, int(k)).substr(run_dir.size() + 1)},
          {"cells", m.cells.fit.size()},
          {"validation_cells", m.cells.val.size()},
-         {"stopping", c.temperature > 0 ? "least squares, solved exactly, ridge " + format_number(c.ridge)
+         {"stopping", c.temperature > 0 ? "least squares, solved exactly, ridge " + format_number(c.ridge) +
+                                              self_training_of(c.self_training)
                                         : stopping_of(m, opt.clf_epochs)}});
   }
 }
@@ -628,11 +665,13 @@ void Workbench::save_networks(const FittedClassifier& c, const std::string& stem
 
 FittedClassifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& device_labels,
                                       const std::vector<int32_t>& labels,
-                                      const std::vector<int>& train, const Reading& reading) {
+                                      const std::vector<int>& train,
+                                      const std::vector<int>& unlabelled, const Reading& reading) {
   const MlpConfig cfg = mlp_config(f.dim, int(class_names_.size()));
   const ClassifierSettings settings = classifier_settings();
   FittedClassifier clf = fit_feature_classifier(
-      *be_, f, device_labels, CellLabels{labels, groups(), int(class_names_.size())}, train, cfg,
+      *be_, f, device_labels, CellLabels{labels, groups(), int(class_names_.size())}, train,
+      unlabelled, cfg,
       settings, reading.member.seed, announce_members(cfg.describe()), progress_.fn());
   progress_.finish();
   times.train_clf_seconds += clf.seconds;
@@ -641,11 +680,11 @@ FittedClassifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& 
   const std::string log = "clf_log" + reading.tag + ".csv";
   if (settings.kind == ClassifierKind::Linear) {
     std::fprintf(stderr,
-                 "linear classifier %d-%d (least squares%s, ridge %g%s): %zu training rows; "
+                 "linear classifier %d-%d (least squares%s, ridge %g%s): %zu training rows%s; "
                  "probabilities calibrated with temperature %.3g\n",
                  cfg.inputs, cfg.classes, settings.least_squares.balance ? ", class-balanced" : "",
                  clf.ridge, settings.least_squares.ridge > 0 ? "" : " chosen by cross-validation",
-                 clf.training_rows, clf.temperature);
+                 clf.training_rows, self_training_of(clf.self_training).c_str(), clf.temperature);
     nlohmann::json header = classifier_header(cfg, clf, f.views, 0, 0);
     header["temperature"] = clf.temperature;
     header["ridge"] = clf.ridge;

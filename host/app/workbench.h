@@ -106,6 +106,10 @@ class Workbench {
   // classes and specimens.
   std::vector<int> labelled_subset(const std::vector<int>& train, const std::vector<int32_t>& labels,
                                    const std::vector<std::string>& groups) const;
+  // The cells the classifier may self-train on, labels unused: with --unlabeled train, the
+  // training cells outside the labelled subset; with 'test', the test cells.
+  std::vector<int> unlabelled_subset(const std::vector<int>& train, const std::vector<int>& labelled,
+                                     const std::vector<int>& test) const;
   TrainingRecord record;
   PreprocessOptions preprocess_options(int size) const;
   const std::vector<std::string>& class_names() const { return class_names_; }
@@ -134,9 +138,10 @@ class Workbench {
   // mlp<tag>.ckpt (with the scaler) and an MLP ensemble's other members, mlp<tag>_2.ckpt ...,
   // with their epochs in clf_log<tag>.csv. The classes of f's rows are given on the device (for
   // the networks' batches) and on the host (for the early-stopping slices and least squares).
+  // `unlabelled`: rows of f the least squares may self-train on (--clf-self-train).
   FittedClassifier train_clf(DeviceFeatures& f, const Buffer<int32_t>& device_labels,
                              const std::vector<int32_t>& labels, const std::vector<int>& train,
-                             const Reading& reading);
+                             const std::vector<int>& unlabelled, const Reading& reading);
   // The reading's saved classifier, mlp<tag>.ckpt and its ensemble, with its scaler; `inputs` and
   // `classes` (0: any) must match it. Takes the class names from it when none are known.
   FittedClassifier load_clf(int inputs, int classes, const Reading& reading);

@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "hep2/core/error.h"
 #include "hep2/pipeline/ridge_choice.h"
 
 namespace hep2 {
@@ -42,7 +43,8 @@ namespace {
 // ensemble. Its normal equations are (features + 1) square and solved on the host in double; the
 // standardised feature rows come down once and the solver reads the training rows in place.
 FittedClassifier fit_linear(Backend& be, const DeviceFeatures& f, const CellLabels& cells,
-                            const std::vector<int>& train, const MlpConfig& cfg,
+                            const std::vector<int>& train, const std::vector<int>& unlabelled,
+                            const MlpConfig& cfg,
                             const ClassifierSettings& settings, uint64_t seed) {
   FittedClassifier fitted;
   const std::vector<float> all = download_features(be, f);
@@ -62,7 +64,18 @@ FittedClassifier fit_linear(Backend& be, const DeviceFeatures& f, const CellLabe
     for (int v = 0; v < f.views; ++v) fold_of.insert(fold_of.end(), cell_fold.begin(), cell_fold.end());
     options.ridge = choose_ridge(all.data(), f.dim, rows, y, cfg.classes, fold_of, options).ridge;
   }
-  LinearWeights w = fit_least_squares(all.data(), f.dim, rows, y.data(), cfg.classes, options);
+  std::vector<size_t> pool;
+  if (settings.self_training_rounds > 0) {
+    pool.reserve(size_t(f.views) * unlabelled.size());
+    for (int v = 0; v < f.views; ++v)
+      for (int i : unlabelled) {
+        HEP2_CHECK(i >= 0 && i < f.count, "unlabelled cell ", i, " is not among the ", f.count,
+                   " feature rows");
+        pool.push_back(size_t(v) * size_t(f.count) + size_t(i));
+      }
+  }
+  LinearWeights w = fit_self_trained(all.data(), f.dim, rows, y, pool, cfg.classes, options,
+                                     settings.self_training_rounds, &fitted.self_training);
   fitted.ridge = options.ridge;
   auto net = std::make_unique<Trainer>(be, build_mlp(cfg), settings.network.train.batch,
                                        settings.network.optimizer);
@@ -79,7 +92,8 @@ FittedClassifier fit_linear(Backend& be, const DeviceFeatures& f, const CellLabe
 
 FittedClassifier fit_feature_classifier(Backend& be, DeviceFeatures& f,
                                         const Buffer<int32_t>& labels, const CellLabels& cells,
-                                        const std::vector<int>& train, const MlpConfig& cfg,
+                                        const std::vector<int>& train,
+                                        const std::vector<int>& unlabelled, const MlpConfig& cfg,
                                         const ClassifierSettings& settings, uint64_t seed,
                                         const MemberStart& on_start, const ProgressFn& progress) {
   FeatureScaler scaler = fit_feature_scaler(be, f, train);
@@ -89,7 +103,7 @@ FittedClassifier fit_feature_classifier(Backend& be, DeviceFeatures& f,
     const auto t0 = std::chrono::steady_clock::now();
     MlpConfig linear = cfg;
     linear.hidden.clear();
-    fitted = fit_linear(be, f, cells, train, linear, settings, seed);
+    fitted = fit_linear(be, f, cells, train, unlabelled, linear, settings, seed);
     fitted.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   } else {
     fitted = fit_network_ensemble(be, [&] { return build_mlp(cfg); }, samples_of(f), labels, cells,

@@ -2,7 +2,8 @@
 // learns from those cells only, --unlabeled train gives it the rest of the training cells without
 // their labels, --unlabeled PATH cells from elsewhere (never the test cells unless
 // --transductive), --ae-min-steps lengthens training on small data, train-clf takes a subset of
-// an existing run's cells, and metrics.json says what each part trained on and how it stopped.
+// an existing run's cells, --clf-self-train pseudo-labels the unlabelled training or (only with
+// --transductive) test cells, and metrics.json says what each part trained on and how it stopped.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -119,6 +120,53 @@ TEST(SmallData, UnlabelledCellsFromElsewhereButNeverTheTestCells) {
   ASSERT_EQ(trans.code, 0) << trans.output;
   EXPECT_TRUE(read_json(run + "/metrics.json").at("training").at("transductive").get<bool>());
   for (const std::string& d : {cells, more, run}) fs::remove_all(d);
+}
+
+TEST(SmallData, SelfTrainingPseudoLabelsTheUnlabelledCells) {
+  const std::string dir = temp_dir("self");
+  const std::string linear = " --classifier linear --clf-ridge 0.01";
+  Result r = run_hep2("run " + kSmall + linear + " --train-cells 60 --unlabeled train --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string plain_model = dir + "/mlp.ckpt.plain";
+  fs::copy_file(dir + "/mlp.ckpt", plain_model);
+  const nlohmann::json before = read_json(dir + "/metrics.json").at("training");
+  EXPECT_EQ(before.at("classifiers")[0].at("stopping").get<std::string>().find("self-trained"),
+            std::string::npos);
+  // The same DCAE, the classifier refitted with 3 rounds on the training cells left unlabelled.
+  Result s = run_hep2("train-clf --device cpu --threads 1 --clf-self-train 3 --out " + dir);
+  ASSERT_EQ(s.code, 0) << s.output;
+  const size_t unlabelled = before.at("unlabelled_cells");
+  ASSERT_GT(unlabelled, 0u);
+  EXPECT_NE(s.output.find("self-trained over 3 rounds on " + std::to_string(unlabelled) +
+                          " unlabelled rows"),
+            std::string::npos)
+      << s.output;
+  EXPECT_FALSE(hep2::test::same_parameters(plain_model, dir + "/mlp.ckpt"));
+  // The test cells are pseudo-labelled only when the run says it is transductive.
+  Result leak = run_hep2("train-clf --device cpu --threads 1 --clf-self-train 3 --unlabeled test --out " + dir);
+  EXPECT_EQ(leak.code, 1) << leak.output;
+  EXPECT_NE(leak.output.find("option --unlabeled: 'test'"), std::string::npos) << leak.output;
+  EXPECT_NE(leak.output.find("--transductive"), std::string::npos) << leak.output;
+  Result trans = run_hep2("train-clf --device cpu --threads 1 --clf-self-train 3 --unlabeled train,test "
+                          "--transductive --out " + dir);
+  ASSERT_EQ(trans.code, 0) << trans.output;
+  const size_t test_cells = read_json(dir + "/metrics.json").at("test_cells");
+  EXPECT_NE(trans.output.find("on " + std::to_string(unlabelled + test_cells) + " unlabelled rows"),
+            std::string::npos)
+      << trans.output;
+  fs::remove_all(dir);
+}
+
+TEST(SmallData, TransductiveDcaeLearnsFromTheTestCells) {
+  const std::string dir = temp_dir("trans");
+  Result r = run_hep2("run " + kSmall + " --unlabeled test --transductive --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const nlohmann::json m = read_json(dir + "/metrics.json");
+  const nlohmann::json& t = m.at("training");
+  EXPECT_EQ(t.at("unlabelled_cells"), m.at("test_cells"));
+  EXPECT_EQ(t.at("dcae")[0].at("cells"), 200u);  // every cell, the test cells without labels
+  EXPECT_TRUE(t.at("transductive").get<bool>());
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -198,7 +198,7 @@ TEST(ClassifierFit, LeastSquaresSeparatesBlobsAndNetworkMembersDifferDeterminist
   ClassifierSettings s;
   s.kind = ClassifierKind::Linear;
   DeviceFeatures f = upload(*be, d);
-  const FittedClassifier lin = fit_feature_classifier(*be, f, labels, cells, train, cfg, s, 1);
+  const FittedClassifier lin = fit_feature_classifier(*be, f, labels, cells, train, {}, cfg, s, 1);
   ASSERT_EQ(lin.members.size(), 1u);
   EXPECT_GT(lin.temperature, 0);
   EXPECT_EQ(lin.training_rows, train.size());
@@ -217,7 +217,7 @@ TEST(ClassifierFit, LeastSquaresSeparatesBlobsAndNetworkMembersDifferDeterminist
   std::vector<size_t> started;
   auto fit = [&] {
     DeviceFeatures g = upload(*be, d);
-    return fit_feature_classifier(*be, g, labels, cells, train, cfg, s, 9,
+    return fit_feature_classifier(*be, g, labels, cells, train, {}, cfg, s, 9,
                                   [&](int, const HoldoutSplit& h) { started.push_back(h.val.size()); });
   };
   const FittedClassifier a = fit(), b = fit();

@@ -17,6 +17,7 @@
 #include "hep2/pipeline/holdout.h"
 #include "hep2/pipeline/least_squares.h"
 #include "hep2/pipeline/method_kinds.h"
+#include "hep2/pipeline/self_training.h"
 #include "hep2/pipeline/training.h"
 
 namespace hep2 {
@@ -41,6 +42,8 @@ struct ClassifierSettings {
   NetworkFitOptions network;
   // ridge 0: chosen by blocked cross-validation inside the training cells (ridge_choice.h)
   LeastSquaresOptions least_squares;
+  // Least squares: rounds of self-training on the unlabelled cells (self_training.h); 0: none.
+  int self_training_rounds = 0;
 };
 
 struct FittedMember {
@@ -56,6 +59,7 @@ struct FittedClassifier {
   double temperature = 0;    // least squares: the calibration of its scores; 0 for networks
   double ridge = 0;          // least squares: the ridge used (chosen when asked for with 0)
   size_t training_rows = 0;  // least squares: the rows it was solved on
+  SelfTrainingReport self_training;  // least squares: its rounds on the unlabelled cells
   double seconds = 0;
   std::vector<Trainer*> nets() const;
 };
@@ -74,10 +78,12 @@ FittedClassifier fit_network_ensemble(Backend& be, const std::function<Network()
 
 // The classifier of `cfg` (its hidden layers are ignored by least squares) on the features f of
 // the training rows: fits the scaler, standardises f in place, then fits the networks or solves
-// the least squares (one member holding its scores as a dense layer).
+// the least squares (one member holding its scores as a dense layer). `unlabelled`: rows of f
+// whose labels are not to be used; the least squares self-trains on them when asked to.
 FittedClassifier fit_feature_classifier(Backend& be, DeviceFeatures& f,
                                         const Buffer<int32_t>& labels, const CellLabels& cells,
-                                        const std::vector<int>& train, const MlpConfig& cfg,
+                                        const std::vector<int>& train,
+                                        const std::vector<int>& unlabelled, const MlpConfig& cfg,
                                         const ClassifierSettings& settings, uint64_t seed,
                                         const MemberStart& on_start = {},
                                         const ProgressFn& progress = {});
