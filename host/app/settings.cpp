@@ -186,8 +186,8 @@ std::vector<Setting> make_table() {
                     "Cells the DCAE also learns from, their labels unused: 'train' (the training "
                     "cells --train-cells leaves out), 'test' (the evaluation's test cells; needs "
                     "--transductive), 'train,test', or a folder, manifest or ICPR2012 folder "
-                    "(where the evaluation's test cells are refused unless --transductive). "
-                    "--clf-self-train pseudo-labels the 'train' and 'test' cells"));
+                    "(where the evaluation's test cells are refused unless --transductive); "
+                    "--clf-self-train pseudo-labels them"));
   t.push_back(toggle("transductive", &O::transductive, kDcae, kAe | kLabelled,
                      "Allow the evaluation's test cells among the --unlabeled cells (transductive "
                      "learning; reports name it)"));
@@ -212,8 +212,8 @@ std::vector<Setting> make_table() {
                     [](const O& o) { return o.clf_ridge == 0 || finite_in(o.clf_ridge, 0, 1e6); },
                     "must be 0 (chosen by cross-validation) or a number in (0, 1e6)"));
   t.push_back(value("clf_self_train", &O::clf_self_train, kClassifier, kClf,
-                    "Linear classifier: rounds of self-training on the unlabelled cells of "
-                    "--unlabeled train/test: each round labels the most confident share of each "
+                    "Linear classifier: rounds of self-training on the --unlabeled cells: each "
+                    "round labels the most confident share of each "
                     "predicted class with the classifier's own predictions and refits, all of them "
                     "by the last round; 0: off",
                     [](const O& o) { return o.clf_self_train >= 0 && o.clf_self_train <= 100; },

@@ -264,19 +264,7 @@ Workbench::AeCells Workbench::ae_training_cells(AeInput input) {
   }
   const Dataset& d = data();
   if (!with_unlabeled_) {
-    const CellList list = open_unlabelled(u.path);
-    Dataset extra = load_dataset(list, preprocess_options(opt.size));
-    if (extra.size() == 0) fail("--unlabeled ", opt.unlabeled, ": no cells");
-    // Never the evaluation's test cells, unless asked: the figures would be transductive.
-    if (!opt.transductive) {
-      std::set<std::string> test_files;
-      for (int i : split_.test)
-        if (size_t(i) < d.paths.size()) test_files.insert(fs::weakly_canonical(d.paths[size_t(i)]).string());
-      for (const std::string& p : extra.paths)
-        if (test_files.count(fs::weakly_canonical(p).string()))
-          fail("--unlabeled ", opt.unlabeled, ": ", p, " is a test cell of this evaluation; leave the "
-               "test cells out of the unlabelled cells, or give --transductive (the report then says so)");
-    }
+    const Dataset& extra = path_cells().data();
     std::vector<float> images = d.images;
     images.insert(images.end(), extra.images.begin(), extra.images.end());
     std::vector<int32_t> labels = d.labels;
@@ -288,6 +276,62 @@ Workbench::AeCells Workbench::ae_training_cells(AeInput input) {
   std::vector<int> rows = labelled_;
   for (size_t i = d.size(); i < with_unlabeled_->size(); ++i) rows.push_back(int(i));
   return {with_unlabeled_.get(), rows, with_unlabeled_->size() - d.size()};
+}
+
+ResidentCells& Workbench::path_cells() {
+  if (path_cells_) return *path_cells_;
+  const std::string path = unlabelled_sources(opt.unlabeled).path;
+  HEP2_CHECK(!path.empty(), "--unlabeled names no folder or manifest");
+  const CellList list = open_unlabelled(path);
+  auto cells = std::make_shared<ResidentCells>(
+      *be_, [list](const PreprocessOptions& o) { return load_dataset(list, o); },
+      preprocess_options(opt.size));
+  const Dataset& d = data();
+  const Dataset& extra = cells->data();
+  if (extra.size() == 0) fail("--unlabeled ", path, ": no cells");
+  // Never the evaluation's test cells, unless asked: the figures would be transductive.
+  if (!opt.transductive) {
+    std::set<std::string> test_files;
+    for (int i : split_.test)
+      if (size_t(i) < d.paths.size()) test_files.insert(fs::weakly_canonical(d.paths[size_t(i)]).string());
+    for (const std::string& p : extra.paths)
+      if (test_files.count(fs::weakly_canonical(p).string()))
+        fail("--unlabeled ", path, ": ", p, " is a test cell of this evaluation; leave the "
+             "test cells out of the unlabelled cells, or give --transductive (the report then says so)");
+  }
+  path_cells_ = std::move(cells);
+  return *path_cells_;
+}
+
+std::vector<int> Workbench::append_path_features(DeviceFeatures& f, const Reading& reading) {
+  if (opt.clf_self_train == 0 || opt.classifier != ClassifierKind::Linear ||
+      unlabelled_sources(opt.unlabeled).path.empty())
+    return {};
+  const DeviceFeatures g =
+      extract(load_ae(reading.member, AeInput::Images, reading.size), path_cells().at(reading.size));
+  HEP2_CHECK(g.dim == f.dim && g.views == f.views, "features of ", g.dim, "x", g.views,
+             " beside ", f.dim, "x", f.views);
+  // Rows are view-major (row v * count + i): each view's block gets the new cells after the old.
+  DeviceFeatures both;
+  both.count = f.count + g.count;
+  both.views = f.views;
+  both.dim = f.dim;
+  both.values = Buffer<float>(*be_, both.rows() * size_t(both.dim));
+  const size_t row = size_t(f.dim) * sizeof(float);
+  for (int v = 0; v < f.views; ++v) {
+    float* to = both.values.data() + size_t(v) * size_t(both.count) * size_t(f.dim);
+    be_->copy_rows(to, row, f.values.data() + size_t(v) * size_t(f.count) * size_t(f.dim), row, row,
+                   size_t(f.count));
+    be_->copy_rows(to + size_t(f.count) * size_t(f.dim), row,
+                   g.values.data() + size_t(v) * size_t(g.count) * size_t(f.dim), row, row,
+                   size_t(g.count));
+  }
+  both.seconds = f.seconds + g.seconds;
+  both.images_per_s = f.images_per_s;
+  std::vector<int> rows;
+  for (int i = f.count; i < both.count; ++i) rows.push_back(i);
+  f = std::move(both);
+  return rows;
 }
 
 int Workbench::ae_epochs(size_t cells) const {
@@ -544,8 +588,11 @@ Evaluation Workbench::run_method(bool save, dist::Communicator& team) {
         for (const Reading& reading : readings(member)) {
           DeviceFeatures f = method_features(reading);
           if (save) save_features(f, reading);
+          std::vector<int> unlabelled = unlabelled_subset(split_.train, labelled_, split_.test);
+          const std::vector<int> path_rows = append_path_features(f, reading);
+          unlabelled.insert(unlabelled.end(), path_rows.begin(), path_rows.end());
           FittedClassifier clf = train_clf(f, cells_->images().labels, data().labels, labelled_,
-                                           unlabelled_subset(split_.train, labelled_, split_.test), reading);
+                                           unlabelled, reading);
           member_probs.add(predict_probabilities(clf.nets(), samples_of(f), split_.test));
         }
         nlohmann::json mine = {{"dcae", nlohmann::json::array()}, {"classifiers", nlohmann::json::array()}};

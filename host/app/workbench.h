@@ -177,6 +177,12 @@ class Workbench {
     size_t unlabelled = 0;
   };
   AeCells ae_training_cells(AeInput input);
+  // The cells of --unlabeled PATH, loaded on first use (never the evaluation's test cells unless
+  // --transductive).
+  ResidentCells& path_cells();
+  // With --clf-self-train and --unlabeled PATH: f (the data's cells) with the PATH cells' features
+  // of this reading appended as further cells, and the rows of those cells; otherwise f and none.
+  std::vector<int> append_path_features(DeviceFeatures& f, const Reading& reading);
   // --epochs, raised on small data to reach --ae-min-steps.
   int ae_epochs(size_t cells) const;
   const DeviceImages& ae_cells(AeInput input) const;
@@ -204,6 +210,7 @@ class Workbench {
   std::shared_ptr<Backend> be_;
   std::shared_ptr<ResidentCells> cells_;
   std::shared_ptr<DeviceImages> with_unlabeled_;  // the data's cells, then --unlabeled's
+  std::shared_ptr<ResidentCells> path_cells_;     // the cells of --unlabeled PATH alone
   SplitIndices split_;
   std::vector<int> labelled_;
   std::vector<std::string> class_names_, groups_;

@@ -110,6 +110,11 @@ TEST(SmallData, UnlabelledCellsFromElsewhereButNeverTheTestCells) {
   EXPECT_EQ(t.at("unlabelled_cells"), 40);
   EXPECT_EQ(t.at("dcae")[0].at("cells"), t.at("labelled_cells").get<size_t>() + 40);
   EXPECT_FALSE(t.at("transductive").get<bool>());
+  // The linear classifier self-trains on them: their features are read like the data's.
+  Result self = run_hep2(base + " --unlabeled " + more + " --classifier linear --clf-self-train 2");
+  ASSERT_EQ(self.code, 0) << self.output;
+  EXPECT_NE(self.output.find("self-trained over 2 rounds on 40 unlabelled rows"), std::string::npos)
+      << self.output;
   fs::remove_all(run);
   // The data's own cells include its test cells: refused, naming one, unless --transductive.
   Result leak = run_hep2(base + " --unlabeled " + cells);
