@@ -281,7 +281,7 @@ std::vector<Setting> make_table() {
   Setting graph = toggle("cuda_graph", &O::cuda_graph, kRun, kAe,
                          "Capture each DCAE training step into a CUDA graph after its first run "
                          "and replay it: one launch per step instead of one per op, the same "
-                         "kernels and bits (CUDA backend only; refused on the CPU)");
+                         "kernels with the same arguments (CUDA backend only; refused on the CPU)");
   graph.from_run = false;
   t.push_back(graph);
   return t;
