@@ -20,8 +20,10 @@ built=$(date +%s)
 
 # Under TSan only the kernels that share memory or meet at barriers (transposed convolution,
 # block_sum in the bias gradients and losses, channel_stats): the others have neither, and run
-# uninstrumented in tools/test.sh. About 3 minutes instead of 5 on CI's 2 cores.
-TSAN_TESTS='Simt.Deconv*:Simt.BiasGradients*:Simt.SigmoidMse*:Simt.Softmax*:Simt.ChannelStats*'
+# uninstrumented in tools/test.sh. About 3 minutes instead of 5 on CI's 2 cores. The transposed
+# convolution at the training batch (Simt.TrainingBatchDeconv*) runs the same blocks' code as batch
+# 8 and is left out (about 2 minutes more uninstrumented).
+TSAN_TESTS='Simt.Deconv*:Simt.BiasGradients*:Simt.SigmoidMse*:Simt.Softmax*:Simt.ChannelStats*:Simt.BlockSum*'
 
 # halt_on_error: the first race ends the test process with a failure (exitcode 66).
 # One OpenMP thread: libgomp is not instrumented either (the test's CPU backend runs one thread).

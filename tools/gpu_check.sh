@@ -12,7 +12,8 @@
 #     by tools/compare_runs.py (features: max relative difference; predictions >= 99% identical;
 #     mean class accuracy within 1 point);
 #   - `hep2 cv --preset real` (tools/presets/real.json) on a small synthetic set on the GPU;
-#   - `hep2 bench --device cuda` beside PyTorch eager and torch.compile on the same GPU (last, on a
+#   - `hep2 bench --device cuda` (the DCAE step eager and from a CUDA graph, side by side) beside
+#     PyTorch eager and torch.compile on the same GPU (last, on a
 #     quiet GPU);
 # then prints the table last. Everything, build included, shares one deadline (DEADLINE_S, default
 # 540 s: 9 minutes on a 16-core machine); a step that does not fit is reported, never silently
@@ -506,6 +507,17 @@ else
       --json "$OUT_DIR/bench-hep2.json"
     step hep2-bench-tf32 bench.log 40 "$HEP2" bench --device cuda:0 --batch 128 --tf32 \
       --no-layers --json "$OUT_DIR/bench-hep2-tf32.json"
+    # The DCAE step replayed from a CUDA graph, timed in the same bench run as the eager step.
+    graph_note=$([ -n "$PY" ] && "$PY" - "$OUT_DIR/bench-hep2.json" 2>/dev/null <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+g, e = j["train_graph"], j["train"]
+print(f"graph {g['step_ms']:.3f} ms/step vs eager {e['step_ms']:.3f} ms/step: "
+      f"{g['speedup_vs_eager']:.2f}x (batch {j['batch']})")
+EOF
+)
+    if [ -n "$graph_note" ]; then note_row cuda-graph-step PASS "$graph_note"
+    else note_row cuda-graph-step FAIL "no train_graph in bench-hep2.json (bench.log)"; fi
   else
     note_row hep2-bench "NOT RUN" "no hep2 binary"
   fi

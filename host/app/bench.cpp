@@ -1,4 +1,5 @@
-// The benchmark and the build/device information commands.
+// The benchmark and the build/device information commands. On the GPU the DCAE step is timed
+// twice in one run: eager (one launch per op) and replayed from a CUDA graph.
 #include "bench.h"
 
 #include <omp.h>
@@ -112,6 +113,18 @@ void run_bench(const BenchOptions& o) {
     ae.ae_step(o.batch, x.data());
     be->sync();
   });
+  // The same step replayed from a CUDA graph (the first run captures it, so at least one warm-up),
+  // beside the eager step of the same run: what one launch per step saves.
+  const bool graphs = be->can_capture();
+  Timing graph;
+  if (graphs) {
+    ae.set_step_graphs(true);
+    graph = median_timing(std::max(o.warmup, 1), o.repeats, [&] {
+      ae.ae_step(o.batch, x.data());
+      be->sync();
+    });
+    ae.set_step_graphs(false);
+  }
   const Timing extract = median_timing(o.warmup, o.repeats, [&] {
     ae.forward(o.batch, x.data(), false, 0, latent_end);
     be->sync();
@@ -165,6 +178,11 @@ void run_bench(const BenchOptions& o) {
   j["train"] = {{"step_ms", 1e3 * t_train}, {"images_per_s", o.batch / t_train},
                 {"gflop_per_step", train_flops * 1e-9}, {"gflops", train_flops / t_train * 1e-9},
                 {"cpu_ms", 1e3 * train.cpu}};
+  if (graphs)
+    j["train_graph"] = {{"step_ms", 1e3 * graph.wall}, {"images_per_s", o.batch / graph.wall},
+                        {"cpu_ms", 1e3 * graph.cpu}, {"speedup_vs_eager", t_train / graph.wall}};
+  else
+    j["train_graph"] = nullptr;  // the backend cannot capture (CPU)
   j["extract"] = {{"batch_ms", 1e3 * t_extract}, {"images_per_s", o.batch / t_extract},
                   {"cpu_ms", 1e3 * extract.cpu}};
   double enc_flops = 0;
@@ -183,6 +201,12 @@ void run_bench(const BenchOptions& o) {
               be->name().c_str(), o.batch, o.size, o.size, o.decoder.c_str(), o.repeats, o.warmup);
   std::printf("  DCAE training     %8.2f ms/step  %8.1f images/s  %6.1f GFLOP/s  (cpu %.1f ms)\n",
               1e3 * t_train, o.batch / t_train, train_flops / t_train * 1e-9, 1e3 * train.cpu);
+  if (graphs)
+    std::printf("  DCAE train, graph %8.2f ms/step  %8.1f images/s  %.2fx the eager step  (cpu %.1f ms)\n",
+                1e3 * graph.wall, o.batch / graph.wall, t_train / graph.wall, 1e3 * graph.cpu);
+  else
+    std::printf("  DCAE train, graph   (CUDA graphs need the CUDA backend: not measured on %s)\n",
+                be->name().c_str());
   std::printf("  feature extraction%8.2f ms/batch %8.1f images/s  %6.1f GFLOP/s  (cpu %.1f ms)\n",
               1e3 * t_extract, o.batch / t_extract, enc_flops / t_extract * 1e-9,
               1e3 * extract.cpu);

@@ -68,6 +68,9 @@ struct Options {
   int threads = 0;
   uint64_t seed = 1;
   bool tf32 = false;
+  // Each DCAE training step replayed from a CUDA graph (the CUDA backend only; not recorded: a
+  // machine setting like tf32).
+  bool cuda_graph = false;
   // One DCAE trained by every rank of an MPI job, each on its part of every batch (recorded: a
   // resumed run continues the same way, on any number of ranks).
   bool data_parallel = false;

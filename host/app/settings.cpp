@@ -288,6 +288,12 @@ std::vector<Setting> make_table() {
                         "Allow TF32 tensor-core math on the GPU (faster, less exact)");
   tf32.from_run = false;
   t.push_back(tf32);
+  Setting graph = toggle("cuda_graph", &O::cuda_graph, kRun, kAe,
+                         "Capture each DCAE training step into a CUDA graph after its first run "
+                         "and replay it: one launch per step instead of one per op, the same "
+                         "kernels with the same arguments (CUDA backend only; refused on the CPU)");
+  graph.from_run = false;
+  t.push_back(graph);
   return t;
 }
 
@@ -363,6 +369,9 @@ void validate(const Options& o) {
   need(!unlabelled.test || o.transductive, "--unlabeled",
        "'test' makes the evaluation's test cells training data (unlabelled): add --transductive, "
        "and the report names the figures transductive");
+  need(!o.cuda_graph || !o.data_parallel, "--cuda-graph",
+       "does not combine with --data-parallel yet (the gradient sum between ranks is not "
+       "captured); drop one of them");
   if (o.method == Method::Supervised) {
     need(o.unlabeled.empty(), "--unlabeled",
          "the supervised baseline learns from labelled cells only: drop it or use --method dcae");

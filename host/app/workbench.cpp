@@ -64,7 +64,12 @@ Options validated(Options o) {
 }  // namespace
 
 Workbench::Workbench(Options o, std::string dir)
-    : opt(validated(std::move(o))), run_dir(std::move(dir)), be_(open_backend(opt)) {}
+    : opt(validated(std::move(o))), run_dir(std::move(dir)), be_(open_backend(opt)) {
+  // Before anything is loaded or written: a run refused for its options leaves no folder.
+  if (opt.cuda_graph && !be_->can_capture())
+    fail("option --cuda-graph: CUDA graphs need the CUDA backend, and this run uses ", be_->name(),
+         " (--device ", opt.device, "); drop --cuda-graph or use --device cuda");
+}
 
 Workbench::Workbench(Options o, std::string dir, const Workbench& shared, SplitIndices split)
     : opt(validated(std::move(o))),
@@ -380,6 +385,7 @@ TrainedDcae Workbench::train_ae(bool resume, const DcaeMember& member, AeInput i
   to.noise = float(opt.ae_noise);
   to.warmup_epochs = opt.lr_warmup;
   to.objective = opt.ae_loss;
+  to.cuda_graph = opt.cuda_graph;
   to.seed = member.seed;
   // --data-parallel: every rank of the job trains this DCAE on its part of each batch; rank 0
   // alone writes its files (the ranks hold the same parameters).

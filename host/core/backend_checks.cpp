@@ -1,5 +1,5 @@
 // Argument checks that the CPU and CUDA backends share (declared in backend.h), so both refuse the
-// same calls with the same words.
+// same calls with the same words; and Backend::capture's answer where nothing can be captured.
 #include "hep2/backend/backend.h"
 #include "hep2/core/error.h"
 
@@ -24,6 +24,13 @@ void check_channel_stats(int batch, int channels, int positions) {
   if (batch < 0 || channels < 0 || positions < 1)
     fail("channel_stats: ", batch, " samples of ", channels, " channels x ", positions,
          " positions (need at least one position)");
+}
+
+// The default for backends that run each op as it is called (the CPU backend): nothing is queued
+// that could be recorded.
+std::unique_ptr<CapturedWork> Backend::capture(const std::function<void()>&) {
+  fail("CUDA graphs need the CUDA backend: ", name(),
+       " runs each op as it is called and has nothing to capture; use --device cuda");
 }
 
 }  // namespace hep2

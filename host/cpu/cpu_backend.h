@@ -93,6 +93,12 @@ class CpuBackend final : public Backend {
                  const math::AdamHyper& h) override;
   void sgd_step(size_t count, float* w, const float* g, float* buf,
                 const math::SgdHyper& h) override;
+  // The step state is a plain host value here.
+  void advance_step(math::StepState* step, const math::StepSchedule& schedule) override;
+  void adam_step_at(size_t count, float* w, const float* g, float* m, float* v,
+                    const math::AdamHyper& h, const math::StepState* step) override;
+  void sgd_step_at(size_t count, float* w, const float* g, float* buf, const math::SgdHyper& h,
+                   const math::StepState* step) override;
 
   void gather_batch(const Shape4& sample, const float* data, const int32_t* index, int batch,
                     const AugmentSpec& aug, float* out) override;

@@ -24,6 +24,7 @@
 #include "cuda/cublas_dense.h"
 #include "cuda/cudnn_graph.h"
 #include "cuda/device_memory.h"
+#include "cuda/graph_capture.h"
 #include "cuda/library_check.h"
 #include "cuda/nvtx_range.h"
 #include "deconv.cuh"
@@ -317,6 +318,30 @@ class CudaBackend final : public Backend {
                 const math::SgdHyper& h) override {
     Op op(*this, "sgd_step");
     kernels::sgd_step(stream_, count, w, g, buf, h);
+  }
+  void advance_step(math::StepState* step, const math::StepSchedule& schedule) override {
+    Op op(*this, "advance_step");
+    kernels::advance_step(stream_, step, schedule);
+  }
+  void adam_step_at(size_t count, float* w, const float* g, float* m, float* v,
+                    const math::AdamHyper& h, const math::StepState* step) override {
+    Op op(*this, "adam_step_at");
+    kernels::adam_step_at(stream_, count, w, g, m, v, h, step);
+  }
+  void sgd_step_at(size_t count, float* w, const float* g, float* buf, const math::SgdHyper& h,
+                   const math::StepState* step) override {
+    Op op(*this, "sgd_step_at");
+    kernels::sgd_step_at(stream_, count, w, g, buf, h, step);
+  }
+
+  // ---- captured work -------------------------------------------------------------------------
+  bool can_capture() const override { return true; }
+  uint64_t scratch_generation() const override {
+    return workspace_.generation() + reduce_scratch_.generation() + copy_scratch_.generation();
+  }
+  std::unique_ptr<CapturedWork> capture(const std::function<void()>& work) override {
+    Op op(*this, "capture");
+    return cuda::capture_graph(device_, stream_, work);
   }
 
   // ---- data ------------------------------------------------------------------------------------

@@ -34,12 +34,18 @@ Workspace::~Workspace() {
 
 void* Workspace::get(size_t bytes, cudaStream_t stream) {
   if (bytes <= bytes_) return ptr_;
+  // Growing waits and allocates, neither of which a CUDA graph can hold: say so, and what to do.
+  if (detail::capturing())
+    fail(what_, " would grow from ", bytes_, " to ", bytes,
+         " bytes inside a CUDA graph capture; run the captured work once uncaptured first, so "
+         "that the workspaces reach their size");
   HEP2_CUDA_CHECK(cudaStreamSynchronize(stream));
   if (ptr_) HEP2_CUDA_CHECK(cudaFree(ptr_));
   ptr_ = nullptr;
   bytes_ = 0;
   ptr_ = device_malloc(bytes, device_, what_);
   bytes_ = bytes;
+  ++generation_;
   return ptr_;
 }
 

@@ -5,6 +5,7 @@
 //    on the first call with a larger shape, so the training step loop never allocates.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 #include <cuda_runtime_api.h>
 
@@ -24,12 +25,15 @@ class Workspace {
   // queued may still be reading the old block.
   void* get(size_t bytes, cudaStream_t stream);
   size_t capacity() const { return bytes_; }
+  // How often the block moved (grew): work captured into a CUDA graph holds the old address.
+  uint64_t generation() const { return generation_; }
 
  private:
   int device_;
   const char* what_;
   void* ptr_ = nullptr;
   size_t bytes_ = 0;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace hep2::cuda

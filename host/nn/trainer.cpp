@@ -1,4 +1,5 @@
-// Trainer: the arena layout (sized by carving once on a counting arena) and the two steps.
+// Trainer: the arena layout (sized by carving once on a counting arena), the two steps, and the
+// captured (CUDA graph) form of the autoencoder step.
 #include "hep2/nn/trainer.h"
 
 #include "hep2/core/error.h"
@@ -7,7 +8,7 @@ namespace hep2 {
 
 Trainer::Trainer(Backend& be, Network net, int max_batch, OptimizerConfig opt)
     : be_(be), net_(std::move(net)), max_batch_(max_batch), block_(be, net_.param_layout()),
-      opt_(opt) {
+      opt_(be, opt) {
   if (max_batch < 1) fail("batch size ", max_batch, " must be at least 1");
   Arena counting = Arena::counting();
   carve(counting);
@@ -50,20 +51,73 @@ void Trainer::ae_loss_and_grad(int batch, const float* x, float* loss_out, const
   net_.backward(Pass{be_, true, 0}, batch, x, block_.params(), block_.grads());
 }
 
-void Trainer::ae_step(int batch, const float* x, float lr_scale, float* loss_out,
-                      const float* target) {
-  ae_loss_and_grad(batch, x, loss_out, target);
-  if (hook_) hook_(block_, loss_out ? loss_out : loss_, batch);
-  opt_.step(be_, block_, lr_scale);
+void Trainer::ae_step_uncaptured(int batch, const float* x, float* loss, const float* target) {
+  ae_loss_and_grad(batch, x, loss, target);
+  if (hook_) hook_(block_, loss, batch);
+  opt_.step(block_);
 }
 
-void Trainer::ae_empty_step(float lr_scale, float* loss_out) {
+void Trainer::ae_step(int batch, const float* x, float* loss_out, const float* target) {
+  float* loss = loss_out ? loss_out : loss_;
+  if (!graphs_on_) {
+    ae_step_uncaptured(batch, x, loss, target);
+    return;
+  }
+  if (StepGraph* g = graph_for(batch, x, target)) {
+    g->work->replay();
+    // The graph writes the loss to the trainer's own slot; the caller's slot may differ per step.
+    if (loss != loss_) be_.copy(loss, loss_, sizeof(float));
+    return;
+  }
+  // First step of its kind: run it as usual (building the convolution plans and sizing the
+  // workspaces, which a capture cannot do), then capture it for the steps that follow. Capturing
+  // runs nothing, so this step is taken once.
+  ae_step_uncaptured(batch, x, loss, target);
+  StepGraph g;
+  g.batch = batch;
+  g.x = x;
+  g.target = target;
+  g.objective = ae_objective_;
+  g.schedule = opt_.schedule();
+  g.scratch_generation = be_.scratch_generation();
+  g.work = be_.capture([&] { ae_step_uncaptured(batch, x, loss_, target); });
+  graphs_.push_back(std::move(g));
+}
+
+Trainer::StepGraph* Trainer::graph_for(int batch, const float* x, const float* target) {
+  // A graph reads the scratch memory of its capture: once that moved (a larger step grew a
+  // workspace), the graph is stale and its step is captured again.
+  const uint64_t generation = be_.scratch_generation();
+  std::erase_if(graphs_, [&](const StepGraph& g) { return g.scratch_generation != generation; });
+  const math::StepSchedule& s = opt_.schedule();
+  for (StepGraph& g : graphs_)
+    if (g.batch == batch && g.x == x && g.target == target && g.objective == ae_objective_ &&
+        g.schedule.lr == s.lr && g.schedule.beta1 == s.beta1 && g.schedule.beta2 == s.beta2 &&
+        g.schedule.warmup_steps == s.warmup_steps && g.schedule.warmup_start == s.warmup_start)
+      return &g;
+  return nullptr;
+}
+
+void Trainer::set_step_graphs(bool on) {
+  graphs_.clear();
+  graphs_on_ = false;
+  if (!on) return;
+  if (!be_.can_capture())
+    fail("CUDA graphs ({cuda_graph}) need the CUDA backend; ", be_.name(),
+         " runs each op as it is called: drop the option or use {device} cuda");
+  if (hook_)
+    fail("CUDA graphs ({cuda_graph}) do not combine with data-parallel training yet: the gradient "
+         "sum between ranks is not captured");
+  graphs_on_ = true;
+}
+
+void Trainer::ae_empty_step(float* loss_out) {
   HEP2_CHECK(hook_, "an empty step only makes sense for a replica of data-parallel training");
   float* loss = loss_out ? loss_out : loss_;
   be_.fill(block_.grads(), block_.count(), 0.f);
   be_.fill(loss, 1, 0.f);
   hook_(block_, loss, 0);
-  opt_.step(be_, block_, lr_scale);
+  opt_.step(block_);
 }
 
 void Trainer::clf_loss_and_grad(int batch, const float* x, const int32_t* labels, uint64_t seed,
@@ -76,10 +130,10 @@ void Trainer::clf_loss_and_grad(int batch, const float* x, const int32_t* labels
 }
 
 void Trainer::clf_step(int batch, const float* x, const int32_t* labels, uint64_t seed,
-                       float lr_scale, float* loss_out) {
+                       float* loss_out) {
   clf_loss_and_grad(batch, x, labels, seed, loss_out);
   if (hook_) hook_(block_, loss_out ? loss_out : loss_, batch);
-  opt_.step(be_, block_, lr_scale);
+  opt_.step(block_);
 }
 
 float Trainer::read_loss() {

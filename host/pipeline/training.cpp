@@ -177,12 +177,18 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
   ae.set_ae_objective(opt.objective);
   Buffer<int32_t> order(be, train.size());
   Buffer<float> xb(be, size_t(batch) * per);
-  // A function of the step's position only, so a resumed run ramps exactly like a straight one.
+  // The ramp is a function of the step's position in the training only, so a resumed run ramps
+  // exactly like a straight one: the optimiser counts the steps (on the device, where a captured
+  // step can read them), and the ramp starts where its count stood at the first step of epoch 1.
+  // (One read of the counter per call; every position takes exactly one optimiser step.)
   const double warmup_steps = opt.warmup_epochs * double(steps);
-  auto lr_scale = [&](int epoch, size_t s) {
-    const double done = double(epoch - 1) * double(steps) + double(s) + 1;
-    return warmup_steps > 0 ? float(std::min(1.0, done / warmup_steps)) : 1.f;
-  };
+  if (warmup_steps > 0) {
+    const long position = long(state.epoch - 1) * long(steps) + long(state.step);
+    ae.optimizer().set_warmup(warmup_steps, ae.optimizer().steps() - position);
+  } else {
+    ae.optimizer().set_warmup(0, 0);
+  }
+  ae.set_step_graphs(opt.cuda_graph);
   Buffer<float> noisy, noise_mask;  // the corrupted batch, when denoising
   if (opt.noise > 0.f) {
     noisy = Buffer<float>(be, xb.size());
@@ -221,10 +227,10 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
       if (opt.shards > 1) {
         const BatchPart part = batch_part(nb, opt.shard, opt.shards);
         if (part.count == 0) {
-          ae.ae_empty_step(lr_scale(epoch, s), step_loss.data() + s);
+          ae.ae_empty_step(step_loss.data() + s);
         } else {
           gather_part(be, sample, data.images.data(), order.data() + start, nb, part, aug, xb.data());
-          ae.ae_step(part.count, xb.data(), lr_scale(epoch, s), step_loss.data() + s);
+          ae.ae_step(part.count, xb.data(), step_loss.data() + s);
         }
       } else {
         be.gather_batch(sample, data.images.data(), order.data() + start, nb, aug, xb.data());
@@ -233,9 +239,9 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
           be.dropout_forward(size_t(nb) * per, opt.noise,
                              hash_u32(opt.seed ^ 0xd15e, (uint64_t(epoch) << 32) + s), xb.data(),
                              noise_mask.data(), noisy.data());
-          ae.ae_step(nb, noisy.data(), lr_scale(epoch, s), step_loss.data() + s, xb.data());
+          ae.ae_step(nb, noisy.data(), step_loss.data() + s, xb.data());
         } else {
-          ae.ae_step(nb, xb.data(), lr_scale(epoch, s), step_loss.data() + s);
+          ae.ae_step(nb, xb.data(), step_loss.data() + s);
         }
       }
       images_done += size_t(nb);
@@ -618,7 +624,7 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
       be.gather_batch(sample, features.data, gather_rows + start, nb, aug, xb.data());
       be.gather_labels(labels.data(), order.data() + start, nb, yb.data());
       uint64_t seed = hash_u32(opt.seed, (uint64_t(epoch) << 32) + s);
-      mlp.clf_step(nb, xb.data(), yb.data(), seed, 1.f, step_loss.data() + s);
+      mlp.clf_step(nb, xb.data(), yb.data(), seed, step_loss.data() + s);
     }
     be.download(losses.data(), step_loss.data(), steps * sizeof(float));
     EpochStat st;

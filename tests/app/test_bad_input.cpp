@@ -378,6 +378,8 @@ TEST(BadInput, OptionsOutOfRangeAreRefusedBeforeAnythingIsWritten) {
       {"--size 12", {"input size 12x12 must be a multiple of 8", "try --size 8"}},
       {"--size 16 --channels 8,0", {"channel count 0 must be positive"}},
       {"--size 16 --decoder upsampled", {"option --decoder", "must be deconv or upsample (not 'upsampled')"}},
+      // CUDA graphs on the CPU backend: refused, not silently ignored.
+      {"--cuda-graph", {"option --cuda-graph", "need the CUDA backend", "uses cpu", "--device cuda"}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.args);

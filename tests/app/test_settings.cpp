@@ -41,7 +41,7 @@ nlohmann::json non_defaults() {
           {"views", 2},                   {"device", "cpu"},       {"threads", 3},
           {"seed", 42},                   {"tf32", true},          {"train_cells", 700},
           {"ae_min_steps", 2000},         {"unlabeled", "train"},  {"transductive", true},
-          {"data_parallel", true}};
+          {"data_parallel", true},        {"cuda_graph", true}};
 }
 
 TEST(Settings, EverySettingGoesThroughJsonAndBack) {
@@ -69,6 +69,7 @@ TEST(Settings, ARunFolderLeavesTheMachineToTheCommandLine) {
   EXPECT_EQ(from_run.device, "cuda:1");
   EXPECT_EQ(from_run.threads, 5);
   EXPECT_FALSE(from_run.tf32);
+  EXPECT_FALSE(from_run.cuda_graph);
   EXPECT_EQ(from_run.epochs, 7);  // the method's settings do come from the run
   EXPECT_EQ(from_run.seed, 42u);
   // A run folder's config.json records more than settings; only a --config file is strict.

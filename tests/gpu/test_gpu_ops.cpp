@@ -24,6 +24,7 @@
 #include "hep2/core/arena.h"
 #include "hep2/core/error.h"
 #include "hep2/core/rng.h"
+#include "support/compare.h"
 #include "support/gpu.h"
 #include "support/random.h"
 
@@ -35,50 +36,10 @@ using test::random_floats;
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 // ---- comparison ---------------------------------------------------------------------------------
-// FP32 on both sides, different summation orders: rounding differences are near sqrt(K) 2^-24 of
-// the tensor's scale for K-term sums (K <= a few thousand here: < 1e-5), while a wrong index, tap
-// or offset moves an element by a whole term (>= 1e-2 of the scale). Each element must lie within
-// 1e-4 of the reference relative to the larger of |ref| and the reference's RMS (elements that
-// cancel to near zero are judged on the tensor's scale), and the norm-wise relative error must be
-// below 1e-4 too. NaN or infinity never passes.
-constexpr double kRel = 1e-4;
-
-::testing::AssertionResult close(const std::vector<float>& got, const std::vector<float>& ref) {
-  if (got.size() != ref.size())
-    return ::testing::AssertionFailure() << "size " << got.size() << " vs " << ref.size();
-  double ref_sq = 0.0, diff_sq = 0.0;
-  for (float r : ref) ref_sq += double(r) * r;
-  const double rms = ref.empty() ? 0.0 : std::sqrt(ref_sq / double(ref.size()));
-  size_t bad = 0, first_bad = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    double d = std::fabs(double(got[i]) - double(ref[i]));
-    bool ok = std::isfinite(got[i]) && std::isfinite(ref[i]) &&
-              d <= kRel * std::max(std::fabs(double(ref[i])), rms);
-    if (std::isfinite(d)) diff_sq += d * d;
-    if (!ok && bad++ == 0) first_bad = i;
-  }
-  double norm_rel = ref_sq > 0 ? std::sqrt(diff_sq / ref_sq) : std::sqrt(diff_sq);
-  if (bad || !(norm_rel < kRel))
-    return ::testing::AssertionFailure()
-           << bad << " of " << ref.size() << " elements off"
-           << (bad ? " (first [" + std::to_string(first_bad) + "]: gpu " +
-                         std::to_string(got[first_bad]) + ", cpu " +
-                         std::to_string(ref[first_bad]) + ")"
-                   : std::string())
-           << ", norm-wise relative error " << norm_rel;
-  return ::testing::AssertionSuccess();
-}
-
-template <class T>
-::testing::AssertionResult same(const std::vector<T>& got, const std::vector<T>& ref) {
-  if (got.size() != ref.size())
-    return ::testing::AssertionFailure() << "size " << got.size() << " vs " << ref.size();
-  for (size_t i = 0; i < ref.size(); ++i)
-    if (!(got[i] == ref[i]))  // NaN never equals
-      return ::testing::AssertionFailure()
-             << "element " << i << " of " << ref.size() << ": gpu " << got[i] << ", cpu " << ref[i];
-  return ::testing::AssertionSuccess();
-}
+// close and same (support/compare.h), shared with the SIMT harness.
+using test::close;
+using test::kRel;
+using test::same;
 
 // Bit-for-bit equality, for the determinism tests (== would let -0 and +0 pass).
 ::testing::AssertionResult identical_bits(const std::vector<float>& a,

@@ -77,8 +77,8 @@ TEST(GpuTrainingStep, DcaeStepMatchesCpu) {
     expect_tensors_close(tc.net(), tg.block().get_grads(*p.gpu), tc.block().get_grads(*p.cpu),
                          1e-4, "gradient");
     std::vector<float> grad_cpu = tc.block().get_grads(*p.cpu);
-    tc.optimizer().step(*p.cpu, tc.block());
-    tg.optimizer().step(*p.gpu, tg.block());
+    tc.optimizer().step(tc.block());
+    tg.optimizer().step(tg.block());
     expect_adam_update_close(tc.net(), tg.block().get_params(*p.gpu), tc.block().get_params(*p.cpu),
                              grad_cpu, 1e-4, tc.optimizer().config().lr);
   }
@@ -112,8 +112,8 @@ TEST(GpuTrainingStep, MlpStepMatchesCpu) {
   expect_tensors_close(tc.net(), tg.block().get_grads(*p.gpu), tc.block().get_grads(*p.cpu), 1e-4,
                        "gradient");
   std::vector<float> grad_cpu = tc.block().get_grads(*p.cpu);
-  tc.optimizer().step(*p.cpu, tc.block());
-  tg.optimizer().step(*p.gpu, tg.block());
+  tc.optimizer().step(tc.block());
+  tg.optimizer().step(tg.block());
   expect_adam_update_close(tc.net(), tg.block().get_params(*p.gpu), tc.block().get_params(*p.cpu),
                            grad_cpu, 1e-4, tc.optimizer().config().lr);
 }

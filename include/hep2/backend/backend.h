@@ -16,6 +16,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,6 +35,14 @@ struct AugmentSpec {
   // >= 0: every image gets this symmetry (0..7, see symmetry_source) instead of a hashed one; the
   // classifier's views of a cell (extract_features with views > 1) are made this way.
   int symmetry = -1;
+};
+
+// Work recorded once and replayed (a CUDA graph, made by Backend::capture).
+class CapturedWork {
+ public:
+  virtual ~CapturedWork() = default;
+  // Queues the recorded work on the backend's stream (asynchronous, like any op).
+  virtual void replay() = 0;
 };
 
 class Backend {
@@ -138,6 +147,28 @@ class Backend {
                          const math::AdamHyper& h) = 0;
   virtual void sgd_step(size_t count, float* w, const float* g, float* buf,
                         const math::SgdHyper& h) = 0;
+  // Training's form of the two: `step` is a math::StepState in this backend's memory, advanced by
+  // advance_step (a one-thread kernel on the GPU) and read by the update for its learning rate and
+  // bias corrections (h's own lr, bc1 and bc2 are ignored), so that no per-step value comes from
+  // the host and a captured step replays as it should (see capture()).
+  virtual void advance_step(math::StepState* step, const math::StepSchedule& schedule) = 0;
+  virtual void adam_step_at(size_t count, float* w, const float* g, float* m, float* v,
+                            const math::AdamHyper& h, const math::StepState* step) = 0;
+  virtual void sgd_step_at(size_t count, float* w, const float* g, float* buf,
+                           const math::SgdHyper& h, const math::StepState* step) = 0;
+
+  // ---- captured work (CUDA graphs) ------------------------------------------------------------------
+  // Records the ops `work` queues, without running them, as one piece of work that replay() queues
+  // again, with the same pointers, sizes and kernel arguments: whatever must differ between
+  // replays has to be in device memory (the batch copied into a fixed buffer, the StepState).
+  // Nothing in `work` may allocate, synchronise or download: the capture fails with an Error
+  // naming the call (run the work once uncaptured first, so that plans and workspaces exist).
+  // Only the CUDA backend captures (can_capture()); the CPU backend throws.
+  virtual bool can_capture() const { return false; }
+  // Changes whenever scratch memory the ops use (library workspaces) moves to a new block: work
+  // captured before a change would read the old block and must be captured again.
+  virtual uint64_t scratch_generation() const { return 0; }
+  virtual std::unique_ptr<CapturedWork> capture(const std::function<void()>& work);
 
   // ---- data --------------------------------------------------------------------------------------
   // out[i] = data[index[i]] (each sample `per_sample` = c*h*w floats), optionally rotated/flipped

@@ -1,8 +1,15 @@
-// Optimisers over the flat parameter buffer: Adam(W) and SGD with momentum. The step counter and
-// hyper-parameters live here; the per-element update is math::adam_update / math::sgd_update.
+// Optimisers over the flat parameter buffer: Adam(W) and SGD with momentum. The hyper-parameters
+// live here; the per-element update is math::adam_update / math::sgd_update.
+//
+// The step counter lives in the backend's memory (math::StepState: device memory on the GPU, a
+// plain host value on the CPU) and is advanced there by each step, together with the step's
+// learning rate (the warm-up ramp applied) and Adam's bias corrections. So a step asks nothing of
+// the host that changes from one step to the next, and a step captured into a CUDA graph replays
+// correctly (nn/trainer.h). steps() and set_steps() read and write the counter (checkpoints).
 #pragma once
 #include <string>
 
+#include "hep2/core/arena.h"
 #include "hep2/nn/param_block.h"
 
 namespace hep2 {
@@ -19,17 +26,29 @@ struct OptimizerConfig {
 
 class Optimizer {
  public:
-  explicit Optimizer(OptimizerConfig cfg) : cfg_(cfg) {}
-  // Applies one update from the gradients in the block. lr_scale multiplies the learning rate
-  // (schedules).
-  void step(Backend& be, ParamBlock& block, float lr_scale = 1.f);
-  long steps() const { return t_; }
-  void set_steps(long t) { t_ = t; }
+  // Allocates the step state on `be`, at 0 steps.
+  Optimizer(Backend& be, OptimizerConfig cfg);
+  // Applies one update from the gradients in the block: advances the step state, then updates
+  // with the rate and bias corrections it holds. Asynchronous on the GPU.
+  void step(ParamBlock& block);
+  // Steps taken (a download: it waits for the backend).
+  long steps() const;
+  // Sets the counter (a checkpoint's); the next step is step t + 1.
+  void set_steps(long t);
+  // Linear warm-up of the learning rate: the step whose counter becomes start + k (k >= 1) runs at
+  // min(1, k / steps) times the rate; steps 0: the full rate.
+  void set_warmup(double steps, long start);
   const OptimizerConfig& config() const { return cfg_; }
+  // What the update kernels receive each step (constant from step to step).
+  const math::StepSchedule& schedule() const { return schedule_; }
+  // The step state in the backend's memory (one math::StepState).
+  const math::StepState* state() const { return state_.data(); }
 
  private:
+  Backend* be_;
   OptimizerConfig cfg_;
-  long t_ = 0;
+  math::StepSchedule schedule_;
+  Buffer<math::StepState> state_;
 };
 
 }  // namespace hep2

@@ -5,9 +5,19 @@
 //             optimiser update (the gradient of the MSE, or of the binary cross-entropy);
 //   clf_step: forward, fused softmax cross-entropy against the labels, backward, update.
 // Nothing is allocated and nothing synchronises inside a step; read_loss() downloads the scalar.
+//
+// CUDA graphs (set_step_graphs, the CUDA backend only): an autoencoder step is run once as usual,
+// then captured, and replayed from then on: one launch for the whole step instead of one per op.
+// A graph belongs to the step's batch size, input and target buffers (the caller fills the same
+// buffer with each batch before the step), objective and learning-rate schedule; a step that
+// differs in any of them gets its own graph (e.g. the last, partial batch of an epoch). Every
+// per-step value lives in device memory (the optimiser's StepState), so a replay is the step the
+// uncaptured code would have queued, kernel for kernel.
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include "hep2/nn/optimizer.h"
 #include "hep2/nn/param_block.h"
@@ -43,11 +53,13 @@ class Trainer {
   // its own slot and read them all once per epoch, without a synchronisation per step.
   // target: what the reconstruction is compared with (x when null; the clean images when x is a
   // corrupted copy: a denoising autoencoder).
-  void ae_step(int batch, const float* x, float lr_scale = 1.f, float* loss_out = nullptr,
+  // The learning rate is the optimiser's, with its warm-up (Optimizer::set_warmup).
+  void ae_step(int batch, const float* x, float* loss_out = nullptr,
                const float* target = nullptr);
-  // One classifier step on features x and int32 labels; seed drives dropout.
+  // One classifier step on features x and int32 labels; seed drives dropout. Never captured (the
+  // seed changes every step).
   void clf_step(int batch, const float* x, const int32_t* labels, uint64_t seed,
-                float lr_scale = 1.f, float* loss_out = nullptr);
+                float* loss_out = nullptr);
   // Only the loss and gradients (no update): for gradient checks and GPU-vs-CPU tests.
   void ae_loss_and_grad(int batch, const float* x, float* loss_out = nullptr,
                         const float* target = nullptr);
@@ -62,11 +74,22 @@ class Trainer {
   // global batch (dist/gradient_sum.h) makes the update the global batch's; the network itself
   // never knows how many replicas there are. Empty: no hook (one process).
   using GradientHook = std::function<void(ParamBlock& block, float* loss, int batch)>;
-  void set_gradient_hook(GradientHook hook) { hook_ = std::move(hook); }
+  void set_gradient_hook(GradientHook hook) {
+    HEP2_CHECK(!hook || !graphs_on_, "a gradient hook cannot join captured (CUDA graph) steps");
+    hook_ = std::move(hook);
+  }
   // The step of a replica whose shard of a global batch is empty (the global batch has fewer
   // cells than there are replicas): zero gradients and loss, then the hook and the update, so
   // that every replica takes every step.
-  void ae_empty_step(float lr_scale = 1.f, float* loss_out = nullptr);
+  void ae_empty_step(float* loss_out = nullptr);
+
+  // Autoencoder steps through CUDA graphs (see the top of this file). Throws when the backend
+  // cannot capture (the CPU backend) or a gradient hook is set (the hook's gradient sum between
+  // replicas is not captured).
+  void set_step_graphs(bool on);
+  bool step_graphs() const { return graphs_on_; }
+  // Graphs captured so far (dropped when the backend's scratch memory moved, or graphs go off).
+  size_t captured_steps() const { return graphs_.size(); }
 
   float* loss_device() { return loss_; }
   float read_loss();
@@ -86,7 +109,21 @@ class Trainer {
   float* loss_ = nullptr;
   AeObjective ae_objective_ = AeObjective::Mse;
   GradientHook hook_;
+  // A captured autoencoder step and what it was captured for.
+  struct StepGraph {
+    int batch = 0;
+    const float* x = nullptr;
+    const float* target = nullptr;
+    AeObjective objective = AeObjective::Mse;
+    math::StepSchedule schedule;
+    uint64_t scratch_generation = 0;  // the backend's, at capture
+    std::unique_ptr<CapturedWork> work;
+  };
+  bool graphs_on_ = false;
+  std::vector<StepGraph> graphs_;
   void carve(Arena& a);
+  void ae_step_uncaptured(int batch, const float* x, float* loss, const float* target);
+  StepGraph* graph_for(int batch, const float* x, const float* target);
 };
 
 }  // namespace hep2

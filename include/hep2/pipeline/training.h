@@ -59,6 +59,9 @@ struct AeTrainOptions {
   double warmup_epochs = 0;
   // The objective the steps descend (nn/trainer.h); the logged loss is the MSE either way.
   AeObjective objective = AeObjective::Mse;
+  // Replay each step from a CUDA graph (Trainer::set_step_graphs; the CUDA backend only): the same
+  // kernels with the same arguments, one launch per step.
+  bool cuda_graph = false;
   uint64_t seed = 1;
   // Data parallel: this process trains on part `shard` of `shards` contiguous, near-equal parts
   // of every global batch of `batch` cells, with the augmentation each cell would get in the whole
