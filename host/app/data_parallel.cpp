@@ -36,7 +36,7 @@ std::unique_ptr<dist::GradientSum> join_data_parallel(const Options& opt, Traine
   if (!opt.data_parallel) return nullptr;
   dist::Communicator& job = dist::world();
   std::unique_ptr<dist::GradientSum> sum =
-      dist::make_gradient_sum(job, net.backend(), net.block().count());
+      dist::make_gradient_sum(job, net.backend(), net.block().stride());
   net.set_gradient_hook(dist::gradient_hook(*sum));
   to.shard = job.rank();
   to.shards = job.size();
