@@ -52,4 +52,10 @@ Trainer::GradientHook gradient_hook(GradientSum& sum) {
   };
 }
 
+Trainer::GradientHook gradient_hook(std::shared_ptr<GradientSum> sum) {
+  return [sum = std::move(sum)](ParamBlock& block, float* loss, int batch) {
+    sum->sum(block.grads(), loss, block.stride(), batch);
+  };
+}
+
 }  // namespace hep2::dist

@@ -43,6 +43,8 @@ std::unique_ptr<GradientSum> make_nccl_gradient_sum(Communicator& c, Backend& be
 // The trainer's gradient hook that applies `sum` (which must outlive the trainer's steps) to the
 // whole gradient section of its block (stride() floats).
 Trainer::GradientHook gradient_hook(GradientSum& sum);
+// The same, holding the sum for as long as the trainer keeps the hook.
+Trainer::GradientHook gradient_hook(std::shared_ptr<GradientSum> sum);
 
 // The sum itself on the host: `gathered` holds `ranks` rows of `width` floats, rank r's
 // [values (width - 1), batch_r]; out gets the width - 1 weighted sums. The GPU kernel

@@ -45,14 +45,16 @@ class Trainer {
   // corrupted copy: a denoising autoencoder).
   void ae_step(int batch, const float* x, float lr_scale = 1.f, float* loss_out = nullptr,
                const float* target = nullptr);
-  // One classifier step on features x and int32 labels; seed drives dropout.
+  // One classifier step on features x and int32 labels; seed drives dropout. first: where x's
+  // first sample sits in the step's global batch when x is a data-parallel replica's part of it
+  // (its dropout masks are then the whole batch's there; nn/layer.h Pass::first).
   void clf_step(int batch, const float* x, const int32_t* labels, uint64_t seed,
-                float lr_scale = 1.f, float* loss_out = nullptr);
+                float lr_scale = 1.f, float* loss_out = nullptr, int first = 0);
   // Only the loss and gradients (no update): for gradient checks and GPU-vs-CPU tests.
   void ae_loss_and_grad(int batch, const float* x, float* loss_out = nullptr,
                         const float* target = nullptr);
   void clf_loss_and_grad(int batch, const float* x, const int32_t* labels, uint64_t seed,
-                         float* loss_out = nullptr);
+                         float* loss_out = nullptr, int first = 0);
 
   void set_ae_objective(AeObjective o) { ae_objective_ = o; }
 
@@ -66,7 +68,7 @@ class Trainer {
   // The step of a replica whose shard of a global batch is empty (the global batch has fewer
   // cells than there are replicas): zero gradients and loss, then the hook and the update, so
   // that every replica takes every step.
-  void ae_empty_step(float lr_scale = 1.f, float* loss_out = nullptr);
+  void empty_step(float lr_scale = 1.f, float* loss_out = nullptr);
 
   float* loss_device() { return loss_; }
   float read_loss();
