@@ -307,11 +307,12 @@ std::vector<double> losses_of(const std::string& dir) {
 // process over the 3 epochs (45 steps) of kTrain, measured 2026-12-07. The requirement is 1e-4.
 // (A drift of 1.1e-4 by epoch 3 measured earlier was no rounding: the last layer's gradients were
 // left out of the sum; GradientHook.TwoPartsSummedOverAPaddedBlockAreTheWholeBatch.)
-void expect_close_curves(const std::vector<double>& a, const std::vector<double>& b) {
+void expect_close_curves(const std::vector<double>& a, const std::vector<double>& b,
+                         double relative = 1e-4) {
   ASSERT_EQ(a.size(), b.size());
   ASSERT_FALSE(a.empty());
   for (size_t i = 0; i < a.size(); ++i)
-    EXPECT_LE(std::abs(a[i] - b[i]), 1e-4 * std::abs(a[i])) << "epoch " << i + 1;
+    EXPECT_LE(std::abs(a[i] - b[i]), relative * std::abs(a[i])) << "epoch " << i + 1;
 }
 
 bool same_parameters(const std::string& a, const std::string& b) {
@@ -466,7 +467,10 @@ TEST_F(DataParallel, MlpTrainsOnTwoRanksAsInOneProcess) {
 }
 
 // The denoising DCAE on 2 ranks: each cell's noise is drawn from (seed, epoch, step, its place
-// in the global batch), so the ranks corrupt every cell as one process does.
+// in the global batch), so the ranks corrupt every cell as one process does. Other noise of the
+// same strength moves this curve little: each part drawing its noise as if it were the whole
+// batch gave 4.5e-5, 1.8e-5, 1.1e-4 relative at epochs 1-3 (2026-12-07), rounding alone ~5e-8;
+// so the curve is held to 1e-6 here, where only the noise is in question.
 TEST_F(DataParallel, DenoisingOnTwoRanksFollowsOneProcess) {
   NEED_MPI();
   const std::string one = root_ + "/noise1", two = root_ + "/noise2";
@@ -474,7 +478,7 @@ TEST_F(DataParallel, DenoisingOnTwoRanksFollowsOneProcess) {
   ASSERT_EQ(a.code, 0) << a.output;
   Result b = run_shell(mpirun(2) + " train-ae " + kTrain + " --ae-noise 0.3 --data-parallel --out " + two);
   ASSERT_EQ(b.code, 0) << b.output;
-  expect_close_curves(losses_of(one), losses_of(two));
+  expect_close_curves(losses_of(one), losses_of(two), 1e-6);
   // The noise changed the training (or the comparison would not test it).
   EXPECT_NE(losses_of(one), losses_of(single_));
 }
