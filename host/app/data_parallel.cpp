@@ -1,6 +1,8 @@
 // --data-parallel: its checks and the replica it makes of a trainer.
 #include "data_parallel.h"
 
+#include <cstdio>
+
 #include "hep2/backend/backend.h"
 #include "hep2/core/error.h"
 #include "hep2/dist/communicator.h"
@@ -36,11 +38,33 @@ std::unique_ptr<dist::GradientSum> join_data_parallel(const Options& opt, Traine
   if (!opt.data_parallel) return nullptr;
   dist::Communicator& job = dist::world();
   std::unique_ptr<dist::GradientSum> sum =
-      dist::make_gradient_sum(job, net.backend(), net.block().count());
+      dist::make_gradient_sum(job, net.backend(), net.block().stride());
   net.set_gradient_hook(dist::gradient_hook(*sum));
   to.shard = job.rank();
   to.shards = job.size();
   return sum;
+}
+
+std::function<void(Trainer&, ClfTrainOptions&)> classifier_replicas(const Options& opt) {
+  if (!opt.data_parallel) return {};
+  return [](Trainer& net, ClfTrainOptions& to) {
+    dist::Communicator& job = dist::world();
+    std::shared_ptr<dist::GradientSum> sum =
+        dist::make_gradient_sum(job, net.backend(), net.block().stride());
+    if (job.rank() == 0)
+      std::fprintf(stderr, "classifier data parallel: %d rank(s), gradients summed over %s\n",
+                   job.size(), sum->kind());
+    net.set_gradient_hook(dist::gradient_hook(std::move(sum)));
+    to.shard = job.rank();
+    to.shards = job.size();
+    to.agree = [&job](double* figures, size_t count) {
+      job.broadcast(figures, count * sizeof(double));
+    };
+  };
+}
+
+bool writes_run_files(const Options& opt) {
+  return !opt.data_parallel || dist::world().rank() == 0;
 }
 
 }  // namespace hep2::app

@@ -2,6 +2,7 @@
 // every batch (AeTrainOptions::shard) and the trainer's gradient hook sums the parts' gradients
 // in rank order (dist/gradient_sum.h).
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,5 +22,15 @@ void check_data_parallel(const Options& opt, const std::string& command);
 // it, returns null and changes nothing.
 std::unique_ptr<dist::GradientSum> join_data_parallel(const Options& opt, Trainer& net,
                                                       AeTrainOptions& to);
+
+// With --data-parallel, what makes each classifier network (the MLP) a replica: its gradient hook
+// sums over the job, it trains on this rank's part of every batch, and its early stopping
+// decides on rank 0's validation figures, so every rank keeps the same best epoch and stops at
+// the same epoch. Without it, empty.
+std::function<void(Trainer&, ClfTrainOptions&)> classifier_replicas(const Options& opt);
+
+// Whether this process writes the run folder's files: always, except a rank other than 0 of
+// --data-parallel (the ranks hold the same models).
+bool writes_run_files(const Options& opt);
 
 }  // namespace hep2::app

@@ -280,10 +280,10 @@ std::vector<Setting> make_table() {
   t.push_back(threads);
   t.push_back(value("seed", &O::seed, kRun, kSystem, "Seed of every random choice"));
   t.push_back(toggle("data_parallel", &O::data_parallel, kRun, kAe,
-                     "Train each DCAE with every rank of the MPI job (mpirun/srun): each rank "
-                     "trains on its part of every batch, gradients summed in rank order (NCCL "
-                     "between GPUs); the loss curve matches one process to float rounding "
-                     "(docs/scaling.md)"));
+                     "Train each DCAE and the MLP classifier with every rank of the MPI job "
+                     "(mpirun/srun): each rank trains on its part of every batch, gradients "
+                     "summed in rank order (NCCL between GPUs); the loss curves match one "
+                     "process to float rounding (docs/scaling.md)"));
   Setting tf32 = toggle("tf32", &O::tf32, kRun, kSystem,
                         "Allow TF32 tensor-core math on the GPU (faster, less exact)");
   tf32.from_run = false;

@@ -574,10 +574,18 @@ Evaluation Workbench::run_method(bool save, dist::Communicator& team) {
     return evaluate(probs, split_.test, truth);
   }
   const std::vector<DcaeMember> members = dcae_members();
-  // --data-parallel: every rank of the job trains each DCAE together; rank 0 alone goes on.
+  // --data-parallel: every rank of the job trains each DCAE together, then each MLP classifier
+  // (the least-squares classifier, exact and cheap, is solved by rank 0 alone); rank 0 writes
+  // and evaluates.
   if (opt.data_parallel) {
     for (const DcaeMember& member : members) train_member(opt.resume, member);
-    if (dist::world().rank() != 0) return {};
+    if (opt.classifier != ClassifierKind::Mlp) {
+      if (dist::world().rank() != 0) return {};
+    } else {
+      // Every rank reads the DCAEs from rank 0's checkpoints in the run folder (as --resume
+      // does): their last epoch is written once every rank is here.
+      dist::world().barrier();
+    }
   }
   // Otherwise each DCAE member is a unit of the team: dealt to its ranks, its tables gathered
   // on rank 0.
@@ -593,7 +601,7 @@ Evaluation Workbench::run_method(bool save, dist::Communicator& team) {
         ProbabilityMean member_probs;
         for (const Reading& reading : readings(member)) {
           DeviceFeatures f = method_features(reading);
-          if (save) save_features(f, reading);
+          if (save && writes_run_files(opt)) save_features(f, reading);
           std::vector<int> unlabelled = unlabelled_subset(split_.train, labelled_, split_.test);
           const std::vector<int> path_rows = append_path_features(f, reading);
           unlabelled.insert(unlabelled.end(), path_rows.begin(), path_rows.end());
@@ -609,7 +617,7 @@ Evaluation Workbench::run_method(bool save, dist::Communicator& team) {
           mine["classifiers"].push_back(record.classifiers[i]);
         return mine.dump() + "\n" + dist::pack_tables(member_probs.tables());
       });
-  if (!opt.data_parallel && team.rank() != 0) return {};
+  if ((opt.data_parallel ? dist::world() : team).rank() != 0) return {};
   std::vector<ProbabilityMean> probs(members.size());
   record.dcae = nlohmann::json::array();
   record.classifiers = nlohmann::json::array();
@@ -660,6 +668,7 @@ ClassifierSettings Workbench::classifier_settings() const {
   s.least_squares.balance = opt.clf_balance;
   s.least_squares.ridge = opt.clf_ridge;
   s.self_training_rounds = opt.clf_self_train;
+  s.network.replicate = classifier_replicas(opt);
   return s;
 }
 
@@ -722,14 +731,18 @@ FittedClassifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& 
                                       const std::vector<int>& unlabelled, const Reading& reading) {
   const MlpConfig cfg = mlp_config(f.dim, int(class_names_.size()));
   const ClassifierSettings settings = classifier_settings();
+  // --data-parallel: every rank trains the MLP, rank 0 speaks and writes.
+  const bool writes = writes_run_files(opt);
   FittedClassifier clf = fit_feature_classifier(
       *be_, f, device_labels, CellLabels{labels, groups(), int(class_names_.size())}, train,
       unlabelled, cfg,
-      settings, reading.member.seed, announce_members(cfg.describe()), progress_.fn());
+      settings, reading.member.seed, writes ? announce_members(cfg.describe()) : MemberStart{},
+      writes ? progress_.fn() : ProgressFn{});
   progress_.finish();
   times.train_clf_seconds += clf.seconds;
   const std::string stem = "mlp" + reading.tag;
   record_classifier(clf, stem);
+  if (!writes) return clf;
   const std::string log = "clf_log" + reading.tag + ".csv";
   if (settings.kind == ClassifierKind::Linear) {
     std::fprintf(stderr,

@@ -48,7 +48,13 @@ std::unique_ptr<GradientSum> make_gradient_sum(Communicator& c, Backend& be, siz
 
 Trainer::GradientHook gradient_hook(GradientSum& sum) {
   return [&sum](ParamBlock& block, float* loss, int batch) {
-    sum.sum(block.grads(), loss, block.count(), batch);
+    sum.sum(block.grads(), loss, block.stride(), batch);
+  };
+}
+
+Trainer::GradientHook gradient_hook(std::shared_ptr<GradientSum> sum) {
+  return [sum = std::move(sum)](ParamBlock& block, float* loss, int batch) {
+    sum->sum(block.grads(), loss, block.stride(), batch);
   };
 }
 

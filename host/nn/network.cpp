@@ -61,7 +61,8 @@ const float* Network::forward(const Pass& p, int batch, const float* x, const fl
   for (size_t i = 0; i < end; ++i) {
     Entry& e = layers_[i];
     // Each layer gets its own random stream, so two dropout layers never share a mask.
-    Pass lp{p.be, p.training, uint64_t(hash_u32(p.seed, i)) << 32 | hash_u32(p.seed, i + 1000)};
+    Pass lp{p.be, p.training, uint64_t(hash_u32(p.seed, i)) << 32 | hash_u32(p.seed, i + 1000),
+            p.first};
     e.layer->forward(lp, with_n(e.in, batch), in,
                      e.param_count ? params + e.param_storage : nullptr, e.y);
     if (hook_) hook_(hook_ctx_, i, false);

@@ -1,5 +1,6 @@
 // The layers without parameters (max-pool, up-sample, dropout) and the dense layer.
 #include "hep2/core/error.h"
+#include "hep2/core/rng.h"
 #include "hep2/nn/layers.h"
 
 namespace hep2 {
@@ -83,7 +84,7 @@ void Dropout::plan(Arena& arena, const Shape4& in) { mask_ = arena.take<float>(i
 void Dropout::forward(const Pass& p, const Shape4& in, const float* x, const float*, float* y) {
   last_training_ = p.training && p_ > 0.f;
   if (last_training_)
-    p.be.dropout_forward(in.count(), p_, p.seed, x, mask_, y);
+    p.be.dropout_forward(in.count(), p_, seed_at(p.seed, p.first * in.per_sample()), x, mask_, y);
   else if (x != y)
     p.be.copy(y, x, in.count() * sizeof(float));
 }

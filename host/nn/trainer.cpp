@@ -111,7 +111,7 @@ void Trainer::set_step_graphs(bool on) {
   graphs_on_ = true;
 }
 
-void Trainer::ae_empty_step(float* loss_out) {
+void Trainer::empty_step(float* loss_out) {
   HEP2_CHECK(hook_, "an empty step only makes sense for a replica of data-parallel training");
   float* loss = loss_out ? loss_out : loss_;
   be_.fill(block_.grads(), block_.count(), 0.f);
@@ -121,8 +121,11 @@ void Trainer::ae_empty_step(float* loss_out) {
 }
 
 void Trainer::clf_loss_and_grad(int batch, const float* x, const int32_t* labels, uint64_t seed,
-                                float* loss_out) {
-  const float* z = forward(batch, x, true, seed);
+                                float* loss_out, int first) {
+  HEP2_CHECK(batch >= 1 && batch <= max_batch_, "batch ", batch, " outside the planned 1..",
+             max_batch_);
+  HEP2_CHECK(first >= 0, "a part of a batch starting at ", first);
+  const float* z = net_.forward(Pass{be_, true, seed, uint64_t(first)}, batch, x, block_.params());
   int classes = net_.output_shape(net_.layer_count() - 1, batch).c;
   be_.softmax_xent(batch, classes, z, labels, probs_, net_.output_grad(),
                    loss_out ? loss_out : loss_);
@@ -130,8 +133,8 @@ void Trainer::clf_loss_and_grad(int batch, const float* x, const int32_t* labels
 }
 
 void Trainer::clf_step(int batch, const float* x, const int32_t* labels, uint64_t seed,
-                       float* loss_out) {
-  clf_loss_and_grad(batch, x, labels, seed, loss_out);
+                       float* loss_out, int first) {
+  clf_loss_and_grad(batch, x, labels, seed, loss_out, first);
   if (hook_) hook_(block_, loss_out ? loss_out : loss_, batch);
   opt_.step(block_);
 }

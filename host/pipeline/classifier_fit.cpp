@@ -30,6 +30,7 @@ FittedClassifier fit_network_ensemble(Backend& be, const std::function<Network()
     if (on_start) on_start(k, s);
     ClfTrainOptions to = opts.train;
     to.seed = member_seed;
+    if (opts.replicate) opts.replicate(*net, to);
     ClfTrainResult r = train_classifier(*net, x, labels, s.fit, s.val, to, progress);
     fitted.seconds += r.seconds;
     fitted.members.push_back({std::move(net), r.best_epoch, std::move(r.epochs), s});

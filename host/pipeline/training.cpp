@@ -168,10 +168,6 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
   if (!(opt.noise >= 0.f && opt.noise < 1.f)) fail("the denoising noise must be in [0, 1), got ", opt.noise);
   if (opt.shards < 1 || opt.shard < 0 || opt.shard >= opt.shards)
     fail("shard ", opt.shard, " of ", opt.shards, " is not a part of a batch");
-  // The corruption's random draws are numbered within the whole batch's tensor; a part would
-  // draw others.
-  if (opt.shards > 1 && opt.noise > 0.f)
-    fail("data-parallel training does not take the denoising noise ({ae_noise}) yet");
   if (!(opt.warmup_epochs >= 0 && std::isfinite(opt.warmup_epochs)))
     fail("the learning-rate warm-up must be a number of epochs >= 0, got ", opt.warmup_epochs);
   ae.set_ae_objective(opt.objective);
@@ -224,24 +220,23 @@ AeTrainResult train_autoencoder(Trainer& ae, const DeviceImages& data,
       const int nb = epoch_batches.size_of(s);
       AugmentSpec aug{opt.augment, opt.seed, (uint64_t(epoch) << 32) + s};
       Shape4 sample{1, data.shape.c, data.shape.h, data.shape.w};
-      if (opt.shards > 1) {
-        const BatchPart part = batch_part(nb, opt.shard, opt.shards);
-        if (part.count == 0) {
-          ae.ae_empty_step(step_loss.data() + s);
-        } else {
-          gather_part(be, sample, data.images.data(), order.data() + start, nb, part, aug, xb.data());
-          ae.ae_step(part.count, xb.data(), step_loss.data() + s);
-        }
+      // This process's cells of the global batch: all of them, or its part (data parallel).
+      const BatchPart part = batch_part(nb, opt.shard, opt.shards);
+      if (part.count == 0) {
+        ae.empty_step(step_loss.data() + s);
       } else {
-        be.gather_batch(sample, data.images.data(), order.data() + start, nb, aug, xb.data());
+        gather_part(be, sample, data.images.data(), order.data() + start, nb, part, aug, xb.data());
         if (opt.noise > 0.f) {
-          // The corruption depends only on (seed, epoch, step): resumable like the augmentation.
-          be.dropout_forward(size_t(nb) * per, opt.noise,
-                             hash_u32(opt.seed ^ 0xd15e, (uint64_t(epoch) << 32) + s), xb.data(),
+          // The corruption of a cell depends only on (seed, epoch, step, the cell's place in the
+          // global batch): resumable like the augmentation, and the same on any number of
+          // replicas (a part draws what the whole batch draws at its place: seed_at).
+          const uint64_t noise_seed = hash_u32(opt.seed ^ 0xd15e, (uint64_t(epoch) << 32) + s);
+          be.dropout_forward(size_t(part.count) * per, opt.noise,
+                             seed_at(noise_seed, uint64_t(part.begin) * per), xb.data(),
                              noise_mask.data(), noisy.data());
-          ae.ae_step(nb, noisy.data(), step_loss.data() + s, xb.data());
+          ae.ae_step(part.count, noisy.data(), step_loss.data() + s, xb.data());
         } else {
-          ae.ae_step(nb, xb.data(), step_loss.data() + s);
+          ae.ae_step(part.count, xb.data(), step_loss.data() + s);
         }
       }
       images_done += size_t(nb);
@@ -547,6 +542,8 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
   check_views(features);
   const int batch = std::min<int>(opt.batch, int(train.size()));
   HEP2_CHECK(batch <= mlp.max_batch(), "batch ", batch, " > planned ", mlp.max_batch());
+  if (opt.shards < 1 || opt.shard < 0 || opt.shard >= opt.shards)
+    fail("shard ", opt.shard, " of ", opt.shards, " is not a part of a batch");
   const int classes = mlp.net().output_shape(mlp.net().layer_count() - 1, 1).c;
   const EpochBatches epoch_batches{train.size(), batch};
   const size_t steps = epoch_batches.steps();
@@ -620,11 +617,18 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
     for (size_t s = 0; s < steps; ++s) {
       const size_t start = s * batch;
       const int nb = epoch_batches.size_of(s);
+      // This process's cells of the global batch: all of them, or its part (data parallel),
+      // with the augmentation and dropout masks they get in the whole batch.
+      const BatchPart part = batch_part(nb, opt.shard, opt.shards);
+      if (part.count == 0) {
+        mlp.empty_step(step_loss.data() + s);
+        continue;
+      }
       AugmentSpec aug{features.augment, opt.seed, (uint64_t(epoch) << 32) + s};
-      be.gather_batch(sample, features.data, gather_rows + start, nb, aug, xb.data());
-      be.gather_labels(labels.data(), order.data() + start, nb, yb.data());
+      gather_part(be, sample, features.data, gather_rows + start, nb, part, aug, xb.data());
+      be.gather_labels(labels.data(), order.data() + start + part.begin, part.count, yb.data());
       uint64_t seed = hash_u32(opt.seed, (uint64_t(epoch) << 32) + s);
-      mlp.clf_step(nb, xb.data(), yb.data(), seed, step_loss.data() + s);
+      mlp.clf_step(part.count, xb.data(), yb.data(), seed, step_loss.data() + s, part.begin);
     }
     be.download(losses.data(), step_loss.data(), steps * sizeof(float));
     EpochStat st;
@@ -643,6 +647,12 @@ ClfTrainResult train_classifier(Trainer& mlp, const SampleSet& features,
       }
       st.val_loss = opt.balance ? vl : vl / double(validation.size());
       st.val_acc = double(correct) / double(validation.size());
+      if (opt.agree) {  // data parallel: every replica decides on the same figures
+        double figures[2] = {st.val_loss, st.val_acc};
+        opt.agree(figures, 2);
+        st.val_loss = figures[0];
+        st.val_acc = figures[1];
+      }
       // The last update of the epoch is seen here first (the training loss predates it).
       if (!std::isfinite(st.val_loss)) classifier_diverged("validation", st.val_loss, epoch);
       if (st.val_loss < best) {

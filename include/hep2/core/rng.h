@@ -20,6 +20,28 @@ HEP2_HD uint32_t hash_u32(uint64_t seed, uint64_t counter) {
   z = z ^ (z >> 31);
   return uint32_t(z >> 32);
 }
+namespace detail {
+// The inverse of hash_u32's seed multiplier modulo 2^64 (Newton's iteration: each round doubles
+// the correct low bits; an odd a is its own inverse to 3 bits).
+constexpr uint64_t inverse_mod_2_64(uint64_t a) {
+  uint64_t x = a;
+  for (int i = 0; i < 5; ++i) x *= 2 - a * x;
+  return x;
+}
+static_assert(0x9E3779B97F4A7C15ull * inverse_mod_2_64(0x9E3779B97F4A7C15ull) == 1);
+}  // namespace detail
+
+// The seed whose draws continue `seed`'s from counter `offset` on:
+//   hash_u32(seed_at(seed, offset), i) == hash_u32(seed, offset + i) for every i.
+// (The counter enters hash_u32 only as seed * K + counter, K odd, so shifting the seed by
+// offset / K modulo 2^64 shifts the counter by offset.) A part of a batch that starts at element
+// `offset` of the whole batch draws, with it, what the whole batch draws there: data-parallel
+// replicas draw dropout masks and denoising noise as one process does, with no change to the
+// kernels that draw them. seed_at(seed, 0) == seed.
+constexpr uint64_t seed_at(uint64_t seed, uint64_t offset) {
+  return seed + offset * detail::inverse_mod_2_64(0x9E3779B97F4A7C15ull);
+}
+
 // Uniform in [0, 1) with 24 random bits (exactly representable in float).
 HEP2_HD float hash_uniform(uint64_t seed, uint64_t counter) {
   return float(hash_u32(seed, counter) >> 8) * (1.0f / 16777216.0f);

@@ -28,15 +28,23 @@ class GradientSum {
   virtual const char* kind() const = 0;  // "MPI" or "NCCL"
 };
 
-// For a model of `count` parameters on `be`: NCCL for a GPU backend when hep2 is built with it,
-// otherwise through host memory over the communicator.
+// For a model whose gradient section holds `count` floats on `be`: NCCL for a GPU backend when
+// hep2 is built with it, otherwise through host memory over the communicator. A trainer's count
+// is its ParamBlock::stride(), not count(): each tensor's slice of the section starts on an
+// aligned boundary (param_block.h), so the gradients spread over the whole padded section, and a
+// sum of the first count() floats would leave the last tensors' gradients unsummed (each replica
+// would then step them with its own part's gradient alone). The padding is zero on every rank
+// and sums to zero.
 std::unique_ptr<GradientSum> make_gradient_sum(Communicator& c, Backend& be, size_t count);
 // The two kinds, for tests: over the communicator, and NCCL (throws in a build without it).
 std::unique_ptr<GradientSum> make_host_gradient_sum(Communicator& c, Backend& be, size_t count);
 std::unique_ptr<GradientSum> make_nccl_gradient_sum(Communicator& c, Backend& be, size_t count);
 
-// The trainer's gradient hook that applies `sum` (which must outlive the trainer's steps).
+// The trainer's gradient hook that applies `sum` (which must outlive the trainer's steps) to the
+// whole gradient section of its block (stride() floats).
 Trainer::GradientHook gradient_hook(GradientSum& sum);
+// The same, holding the sum for as long as the trainer keeps the hook.
+Trainer::GradientHook gradient_hook(std::shared_ptr<GradientSum> sum);
 
 // The sum itself on the host: `gathered` holds `ranks` rows of `width` floats, rank r's
 // [values (width - 1), batch_r]; out gets the width - 1 weighted sums. The GPU kernel

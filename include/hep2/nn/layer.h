@@ -27,6 +27,10 @@ struct Pass {
   Backend& be;
   bool training = false;
   uint64_t seed = 0;  // per-step randomness (dropout); layers derive their own stream from it
+  // Where this batch's first sample sits in the step's global batch (a data-parallel replica's
+  // part starts there): a layer's per-element draws continue the whole batch's (seed_at), so a
+  // sample gets the same mask whatever part of the batch it is computed in. 0: the whole batch.
+  uint64_t first = 0;
 };
 
 class Layer {

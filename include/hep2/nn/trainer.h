@@ -57,14 +57,16 @@ class Trainer {
   void ae_step(int batch, const float* x, float* loss_out = nullptr,
                const float* target = nullptr);
   // One classifier step on features x and int32 labels; seed drives dropout. Never captured (the
-  // seed changes every step).
+  // seed changes every step). first: where x's first sample sits in the step's global batch when
+  // x is a data-parallel replica's part of it (its dropout masks are then the whole batch's
+  // there; nn/layer.h Pass::first).
   void clf_step(int batch, const float* x, const int32_t* labels, uint64_t seed,
-                float* loss_out = nullptr);
+                float* loss_out = nullptr, int first = 0);
   // Only the loss and gradients (no update): for gradient checks and GPU-vs-CPU tests.
   void ae_loss_and_grad(int batch, const float* x, float* loss_out = nullptr,
                         const float* target = nullptr);
   void clf_loss_and_grad(int batch, const float* x, const int32_t* labels, uint64_t seed,
-                         float* loss_out = nullptr);
+                         float* loss_out = nullptr, int first = 0);
 
   void set_ae_objective(AeObjective o) { ae_objective_ = o; }
 
@@ -81,7 +83,7 @@ class Trainer {
   // The step of a replica whose shard of a global batch is empty (the global batch has fewer
   // cells than there are replicas): zero gradients and loss, then the hook and the update, so
   // that every replica takes every step.
-  void ae_empty_step(float* loss_out = nullptr);
+  void empty_step(float* loss_out = nullptr);
 
   // Autoencoder steps through CUDA graphs (see the top of this file). Throws when the backend
   // cannot capture (the CPU backend) or a gradient hook is set (the hook's gradient sum between

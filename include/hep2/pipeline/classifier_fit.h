@@ -35,6 +35,10 @@ struct NetworkFitOptions {
   OptimizerConfig optimizer;
   InitScheme init = InitScheme::Torch;
   HoldoutOptions holdout;
+  // Data parallel: called with each member's network and training options before it trains;
+  // makes the network a replica (its gradient hook) and its training this process's part of
+  // every batch (ClfTrainOptions::shard, shards, agree). Empty: one process.
+  std::function<void(Trainer& net, ClfTrainOptions& train)> replicate;
 };
 
 struct ClassifierSettings {

@@ -163,6 +163,12 @@ struct ClfTrainOptions {
   // class is subsampled, differently each epoch), and early stopping watches the mean over
   // classes of the validation loss instead of the mean over cells.
   bool balance = false;
+  // Data parallel (as AeTrainOptions): part `shard` of `shards` of every global batch, the
+  // trainer's gradient hook summing the parts. `agree`, when set, is called by every replica
+  // once per epoch with its validation figures (loss, accuracy) and replaces them by the same
+  // values on every replica, so that all keep the same best epoch and stop at the same epoch.
+  int shard = 0, shards = 1;
+  std::function<void(double* figures, size_t count)> agree;
 };
 struct ClfTrainResult {
   std::vector<EpochStat> epochs;
