@@ -131,26 +131,15 @@ DcaeConfig Workbench::dcae_config() const {
 }
 
 std::vector<DcaeMember> Workbench::dcae_members() const {
-  std::vector<DcaeMember> m;
-  for (int k = 0; k < opt.dcae_ensemble; ++k)
-    m.push_back({k, opt.seed + uint64_t(k), k == 0 ? std::string() : "_m" + std::to_string(k + 1)});
-  return m;
+  return hep2::dcae_members(opt.dcae_ensemble, opt.seed);
 }
 
 std::vector<Reading> Workbench::readings(const DcaeMember& member) const {
-  const std::vector<int> sizes = opt.stats_sizes.empty() ? std::vector<int>{opt.size} : opt.stats_sizes;
-  std::vector<Reading> r;
-  for (int s : sizes)
-    r.push_back({member, s, member.tag + (s == opt.size ? "" : "_px" + std::to_string(s)),
-                 member.index == 0 && r.empty()});
-  return r;
+  return member_readings(member, opt.size, opt.stats_sizes);
 }
 
 std::vector<Reading> Workbench::readings() const {
-  std::vector<Reading> all;
-  for (const DcaeMember& m : dcae_members())
-    for (Reading& r : readings(m)) all.push_back(std::move(r));
-  return all;
+  return all_readings(opt.dcae_ensemble, opt.seed, opt.size, opt.stats_sizes);
 }
 
 MlpConfig Workbench::mlp_config(int inputs, int classes) const {
