@@ -17,6 +17,7 @@
 #include "hep2/dist/units.h"
 #include "hep2/io/atomic_file.h"
 #include "hep2/io/npy.h"
+#include "hep2/pipeline/cell_roles.h"
 #include "hep2/pipeline/epoch_batches.h"
 #include "hep2/pipeline/cell_list.h"
 #include "hep2/pipeline/model_json.h"
@@ -85,26 +86,14 @@ Workbench::Workbench(Options o, std::string dir, const Workbench& shared, SplitI
 std::vector<int> Workbench::labelled_subset(const std::vector<int>& train,
                                             const std::vector<int32_t>& labels,
                                             const std::vector<std::string>& groups) const {
-  if (opt.train_cells <= 0) return train;
-  Dataset cells;  // what training_subset reads: the classes and specimens of the cells
-  cells.labels = labels;
-  cells.groups = groups;
-  return training_subset(cells, train, size_t(opt.train_cells), opt.seed);
+  return hep2::labelled_subset(train, labels, groups, opt.train_cells, opt.seed);
 }
 
 std::vector<int> Workbench::unlabelled_subset(const std::vector<int>& train,
                                               const std::vector<int>& labelled,
                                               const std::vector<int>& test) const {
   const UnlabelledSources u = unlabelled_sources(opt.unlabeled);
-  std::vector<int> out;
-  if (u.train) {
-    std::vector<int> a = train, b = labelled;
-    std::sort(a.begin(), a.end());
-    std::sort(b.begin(), b.end());
-    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
-  }
-  if (u.test) out.insert(out.end(), test.begin(), test.end());
-  return out;
+  return hep2::unlabelled_subset(train, labelled, test, u.train, u.test);
 }
 
 void Workbench::save_config() const {
@@ -284,15 +273,7 @@ ResidentCells& Workbench::path_cells() {
   const Dataset& extra = cells->data();
   if (extra.size() == 0) fail("--unlabeled ", path, ": no cells");
   // Never the evaluation's test cells, unless asked: the figures would be transductive.
-  if (!opt.transductive) {
-    std::set<std::string> test_files;
-    for (int i : split_.test)
-      if (size_t(i) < d.paths.size()) test_files.insert(fs::weakly_canonical(d.paths[size_t(i)]).string());
-    for (const std::string& p : extra.paths)
-      if (test_files.count(fs::weakly_canonical(p).string()))
-        fail("--unlabeled ", path, ": ", p, " is a test cell of this evaluation; leave the "
-             "test cells out of the unlabelled cells, or give --transductive (the report then says so)");
-  }
+  refuse_test_cells(path, extra.paths, d.paths, split_.test, opt.transductive);
   path_cells_ = std::move(cells);
   return *path_cells_;
 }
