@@ -17,6 +17,7 @@
 #include "hep2/dist/units.h"
 #include "hep2/io/atomic_file.h"
 #include "hep2/io/npy.h"
+#include "hep2/pipeline/ae_epochs.h"
 #include "hep2/pipeline/cell_roles.h"
 #include "hep2/pipeline/epoch_batches.h"
 #include "hep2/pipeline/cell_list.h"
@@ -310,10 +311,7 @@ std::vector<int> Workbench::append_path_features(DeviceFeatures& f, const Readin
 }
 
 int Workbench::ae_epochs(size_t cells) const {
-  if (opt.ae_min_steps <= 0 || opt.epochs == 0 || cells == 0) return opt.epochs;
-  const size_t per_epoch = EpochBatches{cells, std::min(opt.batch, int(cells))}.steps();
-  const size_t need = (size_t(opt.ae_min_steps) + per_epoch - 1) / per_epoch;
-  return std::max(opt.epochs, int(std::min<size_t>(need, 100000)));
+  return hep2::ae_epochs(opt.epochs, opt.ae_min_steps, cells, opt.batch);
 }
 
 TrainedDcae Workbench::train_ae(bool resume, const DcaeMember& member, AeInput input) {
