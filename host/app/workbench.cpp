@@ -20,6 +20,7 @@
 #include "hep2/pipeline/ae_epochs.h"
 #include "hep2/pipeline/cell_roles.h"
 #include "hep2/pipeline/epoch_batches.h"
+#include "hep2/pipeline/feature_rows.h"
 #include "hep2/pipeline/cell_list.h"
 #include "hep2/pipeline/model_json.h"
 #include "hep2/pipeline/synth.h"
@@ -285,25 +286,7 @@ std::vector<int> Workbench::append_path_features(DeviceFeatures& f, const Readin
     return {};
   const DeviceFeatures g =
       extract(load_ae(reading.member, AeInput::Images, reading.size), path_cells().at(reading.size));
-  HEP2_CHECK(g.dim == f.dim && g.views == f.views, "features of ", g.dim, "x", g.views,
-             " beside ", f.dim, "x", f.views);
-  // Rows are view-major (row v * count + i): each view's block gets the new cells after the old.
-  DeviceFeatures both;
-  both.count = f.count + g.count;
-  both.views = f.views;
-  both.dim = f.dim;
-  both.values = Buffer<float>(*be_, both.rows() * size_t(both.dim));
-  const size_t row = size_t(f.dim) * sizeof(float);
-  for (int v = 0; v < f.views; ++v) {
-    float* to = both.values.data() + size_t(v) * size_t(both.count) * size_t(f.dim);
-    be_->copy_rows(to, row, f.values.data() + size_t(v) * size_t(f.count) * size_t(f.dim), row, row,
-                   size_t(f.count));
-    be_->copy_rows(to + size_t(f.count) * size_t(f.dim), row,
-                   g.values.data() + size_t(v) * size_t(g.count) * size_t(f.dim), row, row,
-                   size_t(g.count));
-  }
-  both.seconds = f.seconds + g.seconds;
-  both.images_per_s = f.images_per_s;
+  DeviceFeatures both = append_rows(*be_, f, g);
   std::vector<int> rows;
   for (int i = f.count; i < both.count; ++i) rows.push_back(i);
   f = std::move(both);
