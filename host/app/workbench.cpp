@@ -6,8 +6,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <iterator>
-#include <set>
 
 #include "choices.h"
 #include "hep2/core/error.h"
@@ -25,7 +23,6 @@
 #include "hep2/pipeline/model_json.h"
 #include "hep2/pipeline/synth.h"
 #include "hep2/pipeline/trainer_checkpoint.h"
-#include "hep2/pipeline/training_subset.h"
 #include "hep2/report/confusion_png.h"
 #include "hep2/report/csv.h"
 #include "hep2/report/image_grid.h"
