@@ -6,8 +6,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <iterator>
-#include <set>
 
 #include "choices.h"
 #include "hep2/core/error.h"
@@ -17,12 +15,14 @@
 #include "hep2/dist/units.h"
 #include "hep2/io/atomic_file.h"
 #include "hep2/io/npy.h"
+#include "hep2/pipeline/ae_epochs.h"
+#include "hep2/pipeline/cell_roles.h"
 #include "hep2/pipeline/epoch_batches.h"
+#include "hep2/pipeline/feature_rows.h"
 #include "hep2/pipeline/cell_list.h"
 #include "hep2/pipeline/model_json.h"
 #include "hep2/pipeline/synth.h"
 #include "hep2/pipeline/trainer_checkpoint.h"
-#include "hep2/pipeline/training_subset.h"
 #include "hep2/report/confusion_png.h"
 #include "hep2/report/csv.h"
 #include "hep2/report/image_grid.h"
@@ -85,26 +85,14 @@ Workbench::Workbench(Options o, std::string dir, const Workbench& shared, SplitI
 std::vector<int> Workbench::labelled_subset(const std::vector<int>& train,
                                             const std::vector<int32_t>& labels,
                                             const std::vector<std::string>& groups) const {
-  if (opt.train_cells <= 0) return train;
-  Dataset cells;  // what training_subset reads: the classes and specimens of the cells
-  cells.labels = labels;
-  cells.groups = groups;
-  return training_subset(cells, train, size_t(opt.train_cells), opt.seed);
+  return hep2::labelled_subset(train, labels, groups, opt.train_cells, opt.seed);
 }
 
 std::vector<int> Workbench::unlabelled_subset(const std::vector<int>& train,
                                               const std::vector<int>& labelled,
                                               const std::vector<int>& test) const {
   const UnlabelledSources u = unlabelled_sources(opt.unlabeled);
-  std::vector<int> out;
-  if (u.train) {
-    std::vector<int> a = train, b = labelled;
-    std::sort(a.begin(), a.end());
-    std::sort(b.begin(), b.end());
-    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
-  }
-  if (u.test) out.insert(out.end(), test.begin(), test.end());
-  return out;
+  return hep2::unlabelled_subset(train, labelled, test, u.train, u.test);
 }
 
 void Workbench::save_config() const {
@@ -131,26 +119,15 @@ DcaeConfig Workbench::dcae_config() const {
 }
 
 std::vector<DcaeMember> Workbench::dcae_members() const {
-  std::vector<DcaeMember> m;
-  for (int k = 0; k < opt.dcae_ensemble; ++k)
-    m.push_back({k, opt.seed + uint64_t(k), k == 0 ? std::string() : "_m" + std::to_string(k + 1)});
-  return m;
+  return hep2::dcae_members(opt.dcae_ensemble, opt.seed);
 }
 
 std::vector<Reading> Workbench::readings(const DcaeMember& member) const {
-  const std::vector<int> sizes = opt.stats_sizes.empty() ? std::vector<int>{opt.size} : opt.stats_sizes;
-  std::vector<Reading> r;
-  for (int s : sizes)
-    r.push_back({member, s, member.tag + (s == opt.size ? "" : "_px" + std::to_string(s)),
-                 member.index == 0 && r.empty()});
-  return r;
+  return member_readings(member, opt.size, opt.stats_sizes);
 }
 
 std::vector<Reading> Workbench::readings() const {
-  std::vector<Reading> all;
-  for (const DcaeMember& m : dcae_members())
-    for (Reading& r : readings(m)) all.push_back(std::move(r));
-  return all;
+  return all_readings(opt.dcae_ensemble, opt.seed, opt.size, opt.stats_sizes);
 }
 
 MlpConfig Workbench::mlp_config(int inputs, int classes) const {
@@ -295,15 +272,7 @@ ResidentCells& Workbench::path_cells() {
   const Dataset& extra = cells->data();
   if (extra.size() == 0) fail("--unlabeled ", path, ": no cells");
   // Never the evaluation's test cells, unless asked: the figures would be transductive.
-  if (!opt.transductive) {
-    std::set<std::string> test_files;
-    for (int i : split_.test)
-      if (size_t(i) < d.paths.size()) test_files.insert(fs::weakly_canonical(d.paths[size_t(i)]).string());
-    for (const std::string& p : extra.paths)
-      if (test_files.count(fs::weakly_canonical(p).string()))
-        fail("--unlabeled ", path, ": ", p, " is a test cell of this evaluation; leave the "
-             "test cells out of the unlabelled cells, or give --transductive (the report then says so)");
-  }
+  refuse_test_cells(path, extra.paths, d.paths, split_.test, opt.transductive);
   path_cells_ = std::move(cells);
   return *path_cells_;
 }
@@ -314,25 +283,7 @@ std::vector<int> Workbench::append_path_features(DeviceFeatures& f, const Readin
     return {};
   const DeviceFeatures g =
       extract(load_ae(reading.member, AeInput::Images, reading.size), path_cells().at(reading.size));
-  HEP2_CHECK(g.dim == f.dim && g.views == f.views, "features of ", g.dim, "x", g.views,
-             " beside ", f.dim, "x", f.views);
-  // Rows are view-major (row v * count + i): each view's block gets the new cells after the old.
-  DeviceFeatures both;
-  both.count = f.count + g.count;
-  both.views = f.views;
-  both.dim = f.dim;
-  both.values = Buffer<float>(*be_, both.rows() * size_t(both.dim));
-  const size_t row = size_t(f.dim) * sizeof(float);
-  for (int v = 0; v < f.views; ++v) {
-    float* to = both.values.data() + size_t(v) * size_t(both.count) * size_t(f.dim);
-    be_->copy_rows(to, row, f.values.data() + size_t(v) * size_t(f.count) * size_t(f.dim), row, row,
-                   size_t(f.count));
-    be_->copy_rows(to + size_t(f.count) * size_t(f.dim), row,
-                   g.values.data() + size_t(v) * size_t(g.count) * size_t(f.dim), row, row,
-                   size_t(g.count));
-  }
-  both.seconds = f.seconds + g.seconds;
-  both.images_per_s = f.images_per_s;
+  DeviceFeatures both = append_rows(*be_, f, g);
   std::vector<int> rows;
   for (int i = f.count; i < both.count; ++i) rows.push_back(i);
   f = std::move(both);
@@ -340,10 +291,7 @@ std::vector<int> Workbench::append_path_features(DeviceFeatures& f, const Readin
 }
 
 int Workbench::ae_epochs(size_t cells) const {
-  if (opt.ae_min_steps <= 0 || opt.epochs == 0 || cells == 0) return opt.epochs;
-  const size_t per_epoch = EpochBatches{cells, std::min(opt.batch, int(cells))}.steps();
-  const size_t need = (size_t(opt.ae_min_steps) + per_epoch - 1) / per_epoch;
-  return std::max(opt.epochs, int(std::min<size_t>(need, 100000)));
+  return hep2::ae_epochs(opt.epochs, opt.ae_min_steps, cells, opt.batch);
 }
 
 TrainedDcae Workbench::train_ae(bool resume, const DcaeMember& member, AeInput input) {

@@ -14,6 +14,7 @@
 
 #include "hep2/dist/communicator.h"
 #include "hep2/pipeline/classifier_fit.h"
+#include "hep2/pipeline/dcae_members.h"
 #include "hep2/pipeline/evaluation.h"
 #include "hep2/pipeline/resident_cells.h"
 #include "hep2/pipeline/split.h"
@@ -46,30 +47,9 @@ struct Stopped : std::runtime_error {
 // Set by the SIGINT/SIGTERM handler; training loops stop after their current step.
 extern std::atomic<bool> g_stop_requested;
 
-// One DCAE of a --dcae-ensemble. Member k (0-based) is what a run with seed + k makes on the same
-// cells and split: its DCAE, its features and its classifier. Its artefacts carry its tag
-// (dcae_m2.ckpt, features_m2.npy, mlp_m2.ckpt, ...); the first member's tag is empty, so a
-// one-DCAE run keeps the plain names.
-struct DcaeMember {
-  int index = 0;
-  uint64_t seed = 1;
-  std::string tag;
-};
-
 // What an autoencoder of a member learns: the cells, or their gradient magnitudes (the hybrid
 // method's second DCAE, whose files carry "_grad" after the member's tag).
 enum class AeInput { Images, GradientMagnitude };
-
-// One reading of a member's trained DCAE: its encoder applied to the cells preprocessed at `size`
-// (--stats-sizes; --size when not given). Each reading has its own features and classifier,
-// features<tag>.npy and mlp<tag>.ckpt, whose tag is the member's plus "_px<size>" for a size
-// other than --size (so a run at --size alone keeps the plain names).
-struct Reading {
-  DcaeMember member;
-  int size = 64;
-  std::string tag;
-  bool first = false;  // the run's first reading also writes labels.npy, split.npy, classes.json
-};
 
 std::unique_ptr<Backend> open_backend(const Options& opt);
 
