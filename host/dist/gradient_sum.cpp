@@ -46,16 +46,15 @@ std::unique_ptr<GradientSum> make_gradient_sum(Communicator& c, Backend& be, siz
   return make_host_gradient_sum(c, be, count);
 }
 
-Trainer::GradientHook gradient_hook(GradientSum& sum) {
-  return [&sum](ParamBlock& block, float* loss, int batch) {
-    sum.sum(block.grads(), loss, block.stride(), batch);
-  };
-}
-
 Trainer::GradientHook gradient_hook(std::shared_ptr<GradientSum> sum) {
   return [sum = std::move(sum)](ParamBlock& block, float* loss, int batch) {
     sum->sum(block.grads(), loss, block.stride(), batch);
   };
+}
+
+// The aliasing constructor with an empty owner: a pointer that shares nothing and frees nothing.
+Trainer::GradientHook gradient_hook(GradientSum& sum) {
+  return gradient_hook(std::shared_ptr<GradientSum>(std::shared_ptr<GradientSum>(), &sum));
 }
 
 }  // namespace hep2::dist

@@ -47,8 +47,8 @@ void refuse_test_cells(const std::string& source, const std::vector<std::string>
     if (size_t(i) < data_paths.size()) test_files.insert(fs::weakly_canonical(data_paths[size_t(i)]).string());
   for (const std::string& p : unlabelled_paths)
     if (test_files.count(fs::weakly_canonical(p).string()))
-      fail("--unlabeled ", source, ": ", p, " is a test cell of this evaluation; leave the "
-           "test cells out of the unlabelled cells, or give --transductive (the report then says so)");
+      fail("{unlabeled} ", source, ": ", p, " is a test cell of this evaluation; leave the "
+           "test cells out of the unlabelled cells, or give {transductive} (the report then says so)");
 }
 
 }  // namespace hep2

@@ -121,6 +121,8 @@ TEST(SmallData, UnlabelledCellsFromElsewhereButNeverTheTestCells) {
   EXPECT_EQ(leak.code, 1) << leak.output;
   EXPECT_NE(leak.output.find("is a test cell of this evaluation"), std::string::npos) << leak.output;
   EXPECT_NE(leak.output.find("--transductive"), std::string::npos) << leak.output;
+  EXPECT_NE(leak.output.find("--unlabeled"), std::string::npos) << leak.output;
+  EXPECT_EQ(leak.output.find("{"), std::string::npos) << leak.output;  // every key became its flag
   Result trans = run_hep2(base + " --unlabeled " + cells + " --transductive");
   ASSERT_EQ(trans.code, 0) << trans.output;
   EXPECT_TRUE(read_json(run + "/metrics.json").at("training").at("transductive").get<bool>());

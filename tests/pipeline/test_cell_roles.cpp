@@ -66,8 +66,8 @@ TEST(CellRoles, UnlabelledTestCellsAreRefusedUnlessTransductive) {
     ADD_FAILURE() << "a test cell among the unlabelled cells was not refused";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()),
-              "--unlabeled extra: " + b_again + " is a test cell of this evaluation; leave the test "
-              "cells out of the unlabelled cells, or give --transductive (the report then says so)");
+              "{unlabeled} extra: " + b_again + " is a test cell of this evaluation; leave the test "
+              "cells out of the unlabelled cells, or give {transductive} (the report then says so)");
   }
   EXPECT_NO_THROW(refuse_test_cells("extra", {data[0], b_again}, data, test, true));
   EXPECT_NO_THROW(refuse_test_cells("extra", {data[0], data[2]}, data, test, false));
