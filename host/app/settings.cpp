@@ -7,6 +7,7 @@
 
 #include "choices.h"
 #include "hep2/core/error.h"
+#include "hep2/pipeline/photometric.h"
 #include "unlabelled.h"
 
 namespace hep2::app {
@@ -100,6 +101,16 @@ Setting choice(const char* key, E Options::*m, const char* group, unsigned secti
 }
 
 bool finite_in(double v, double lo, double hi) { return std::isfinite(v) && v > lo && v < hi; }
+
+// The parse error of the first token that is not a photometric change; empty when all are.
+std::string photometric_problem(const std::vector<std::string>& tokens) {
+  try {
+    parse_photometric_list(tokens);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return {};
+}
 
 constexpr const char* kData_ = "Data";
 constexpr const char* kMethod = "Method";
@@ -218,6 +229,16 @@ std::vector<Setting> make_table() {
                     "by the last round; 0: off",
                     [](const O& o) { return o.clf_self_train >= 0 && o.clf_self_train <= 100; },
                     "must be in 0..100"));
+  t.push_back(value("clf_augment", &O::clf_augment, kClassifier, kClf,
+                    "Linear classifier: feature augmentation: it also learns from each labelled "
+                    "cell read again under each photometric change given, with the cell's label "
+                    "(gammaG: normalised intensity^G; blurS: a Gaussian blur of sigma S pixels; "
+                    "both joined by '+'), e.g. gamma2 blur1: staining strength and focus that "
+                    "differ between specimens stop looking like patterns. Costs one more "
+                    "feature extraction of the labelled cells per change; none by default",
+                    [](const O& o) { return photometric_problem(o.clf_augment).empty(); },
+                    "must list photometric changes: gammaG (G in (0, 10]) or blurS (S in (0, 20]) "
+                    "or both joined by '+', e.g. gamma2 blur1"));
   t.push_back(value("clf_epochs", &O::clf_epochs, kClassifier, kClf, "Classifier epochs (at most)",
                     [](const O& o) { return o.clf_epochs >= 0 && o.clf_epochs <= 100000; },
                     "must be in 0..100000"));
@@ -397,6 +418,9 @@ void validate(const Options& o) {
     for (size_t k = 0; k < i; ++k)
       need(o.stats_sizes[k] != s, "--stats-sizes", std::to_string(s) + " is given twice");
   }
+  need(o.clf_augment.empty() || (o.classifier == ClassifierKind::Linear && o.method == Method::Dcae),
+       "--clf-augment", "needs --classifier linear and --method dcae (the MLP learns from --views; "
+       "the hybrid's gradient DCAE reads the cells as they are)");
   need(o.classifier != ClassifierKind::Linear || o.clf_ensemble == 1, "--clf-ensemble",
        "must be 1 with --classifier linear (least squares has one exact solution)");
   need(unlabelled.path.empty() || o.method == Method::Dcae, "--unlabeled",

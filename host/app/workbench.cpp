@@ -290,6 +290,26 @@ std::vector<int> Workbench::append_path_features(DeviceFeatures& f, const Readin
   return rows;
 }
 
+CopiedRows Workbench::append_copies(DeviceFeatures& f, const Reading& reading,
+                                   const std::vector<int>& train) {
+  CopiedRows copies;
+  if (opt.clf_augment.empty() || train.empty()) return copies;
+  if (!cells_) load_data();
+  HEP2_CHECK(data().size() == size_t(f.count), "--clf-augment: the run's data has ", data().size(),
+             " cells but its features ", f.count, " rows; run `hep2 extract` again");
+  const TrainedDcae ae = load_ae(reading.member, AeInput::Images, reading.size);
+  for (const Photometric& p : parse_photometric_list(opt.clf_augment)) {
+    const DeviceFeatures g = extract(ae, cells_->copies(reading.size, p, train));
+    DeviceFeatures both = append_rows(*be_, f, g);
+    for (size_t k = 0; k < train.size(); ++k) {
+      copies.rows.push_back(f.count + int(k));
+      copies.of.push_back(train[k]);
+    }
+    f = std::move(both);
+  }
+  return copies;
+}
+
 int Workbench::ae_epochs(size_t cells) const {
   return hep2::ae_epochs(opt.epochs, opt.ae_min_steps, cells, opt.batch);
 }
@@ -642,6 +662,14 @@ std::string self_training_of(const SelfTrainingReport& r) {
          std::to_string(r.unlabelled_rows) + " unlabelled rows (" + std::to_string(pseudo) +
          " pseudo-labelled in the last)";
 }
+
+// The photometric copies among the training rows, in words ("" when there are none).
+std::string copies_of(size_t copied_rows, const std::vector<std::string>& changes) {
+  if (copied_rows == 0) return "";
+  std::string names;
+  for (const std::string& c : changes) names += (names.empty() ? "" : ", ") + c;
+  return " (" + std::to_string(copied_rows) + " of them photometric copies: " + names + ")";
+}
 }  // namespace
 
 void Workbench::record_classifier(const FittedClassifier& c, const std::string& stem) {
@@ -651,6 +679,7 @@ void Workbench::record_classifier(const FittedClassifier& c, const std::string& 
         {{"file", member_file(stem, int(k)).substr(run_dir.size() + 1)},
          {"cells", m.cells.fit.size()},
          {"validation_cells", m.cells.val.size()},
+         {"copied_rows", c.copied_rows},
          {"stopping", c.temperature > 0 ? "least squares, solved exactly, ridge " + format_number(c.ridge) +
                                               self_training_of(c.self_training)
                                         : stopping_of(m, opt.clf_epochs)}});
@@ -677,13 +706,14 @@ FittedClassifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& 
                                       const std::vector<int32_t>& labels,
                                       const std::vector<int>& train,
                                       const std::vector<int>& unlabelled, const Reading& reading) {
+  const CopiedRows copies = append_copies(f, reading, train);
   const MlpConfig cfg = mlp_config(f.dim, int(class_names_.size()));
   const ClassifierSettings settings = classifier_settings();
   // --data-parallel: every rank trains the MLP, rank 0 speaks and writes.
   const bool writes = writes_run_files(opt);
   FittedClassifier clf = fit_feature_classifier(
       *be_, f, device_labels, CellLabels{labels, groups(), int(class_names_.size())}, train,
-      unlabelled, cfg,
+      unlabelled, copies, cfg,
       settings, reading.member.seed, writes ? announce_members(cfg.describe()) : MemberStart{},
       writes ? progress_.fn() : ProgressFn{});
   progress_.finish();
@@ -694,11 +724,12 @@ FittedClassifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& 
   const std::string log = "clf_log" + reading.tag + ".csv";
   if (settings.kind == ClassifierKind::Linear) {
     std::fprintf(stderr,
-                 "linear classifier %d-%d (least squares%s, ridge %g%s): %zu training rows%s; "
+                 "linear classifier %d-%d (least squares%s, ridge %g%s): %zu training rows%s%s; "
                  "probabilities calibrated with temperature %.3g\n",
                  cfg.inputs, cfg.classes, settings.least_squares.balance ? ", class-balanced" : "",
                  clf.ridge, settings.least_squares.ridge > 0 ? "" : " chosen by cross-validation",
-                 clf.training_rows, self_training_of(clf.self_training).c_str(), clf.temperature);
+                 clf.training_rows, copies_of(clf.copied_rows, opt.clf_augment).c_str(),
+                 self_training_of(clf.self_training).c_str(), clf.temperature);
     nlohmann::json header = classifier_header(cfg, clf, f.views, 0, 0);
     header["temperature"] = clf.temperature;
     header["ridge"] = clf.ridge;

@@ -118,7 +118,8 @@ class Workbench {
   // mlp<tag>.ckpt (with the scaler) and an MLP ensemble's other members, mlp<tag>_2.ckpt ...,
   // with their epochs in clf_log<tag>.csv. The classes of f's rows are given on the device (for
   // the networks' batches) and on the host (for the early-stopping slices and least squares).
-  // `unlabelled`: rows of f the least squares may self-train on (--clf-self-train).
+  // `unlabelled`: rows of f the least squares may self-train on (--clf-self-train). With
+  // --clf-augment the photometric copies of the training cells are appended to f first.
   FittedClassifier train_clf(DeviceFeatures& f, const Buffer<int32_t>& device_labels,
                              const std::vector<int32_t>& labels, const std::vector<int>& train,
                              const std::vector<int>& unlabelled, const Reading& reading);
@@ -163,6 +164,10 @@ class Workbench {
   // With --clf-self-train and --unlabeled PATH: f (the data's cells) with the PATH cells' features
   // of this reading appended as further cells, and the rows of those cells; otherwise f and none.
   std::vector<int> append_path_features(DeviceFeatures& f, const Reading& reading);
+  // With --clf-augment: f with the `train` cells' features of this reading under each
+  // photometric change appended, and which cell each new row copies; otherwise f and none.
+  // Reads the cells again (loading them first when the command has not).
+  CopiedRows append_copies(DeviceFeatures& f, const Reading& reading, const std::vector<int>& train);
   // --epochs, raised on small data to reach --ae-min-steps.
   int ae_epochs(size_t cells) const;
   const DeviceImages& ae_cells(AeInput input) const;

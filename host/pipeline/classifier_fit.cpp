@@ -2,6 +2,8 @@
 #include "hep2/pipeline/classifier_fit.h"
 
 #include <chrono>
+#include <map>
+#include <set>
 
 #include "hep2/core/error.h"
 #include "hep2/pipeline/ridge_choice.h"
@@ -45,7 +47,7 @@ namespace {
 // standardised feature rows come down once and the solver reads the training rows in place.
 FittedClassifier fit_linear(Backend& be, const DeviceFeatures& f, const CellLabels& cells,
                             const std::vector<int>& train, const std::vector<int>& unlabelled,
-                            const MlpConfig& cfg,
+                            const CopiedRows& copies, const MlpConfig& cfg,
                             const ClassifierSettings& settings, uint64_t seed) {
   FittedClassifier fitted;
   const std::vector<float> all = download_features(be, f);
@@ -57,12 +59,24 @@ FittedClassifier fit_linear(Backend& be, const DeviceFeatures& f, const CellLabe
       rows.push_back(size_t(v) * size_t(f.count) + size_t(i));
       y.push_back(cells.labels.at(size_t(i)));
     }
+  for (int v = 0; v < f.views; ++v)  // copies.of are training cells (fit_feature_classifier)
+    for (size_t k = 0; k < copies.size(); ++k) {
+      rows.push_back(size_t(v) * size_t(f.count) + size_t(copies.rows[k]));
+      y.push_back(cells.labels.at(size_t(copies.of[k])));
+    }
   LeastSquaresOptions options = settings.least_squares;
   if (options.ridge <= 0) {
     const std::vector<int> cell_fold =
         specimen_folds(train, cells.labels, cells.groups, kRidgeFolds, seed);
+    std::map<int, int> fold_of_cell;
+    for (size_t k = 0; k < train.size(); ++k) fold_of_cell[train[k]] = cell_fold[k];
+    std::vector<int> copy_fold;
+    for (int cell : copies.of) copy_fold.push_back(fold_of_cell.at(cell));
     std::vector<int> fold_of;
-    for (int v = 0; v < f.views; ++v) fold_of.insert(fold_of.end(), cell_fold.begin(), cell_fold.end());
+    for (int v = 0; v < f.views; ++v)
+      fold_of.insert(fold_of.end(), cell_fold.begin(), cell_fold.end());
+    for (int v = 0; v < f.views; ++v)
+      fold_of.insert(fold_of.end(), copy_fold.begin(), copy_fold.end());
     options.ridge = choose_ridge(all.data(), f.dim, rows, y, cfg.classes, fold_of, options).ridge;
   }
   std::vector<size_t> pool;
@@ -85,6 +99,7 @@ FittedClassifier fit_linear(Backend& be, const DeviceFeatures& f, const CellLabe
   net->block().set_params(be, params);
   fitted.temperature = w.temperature;
   fitted.training_rows = y.size();
+  fitted.copied_rows = size_t(f.views) * copies.size();
   fitted.members.push_back({std::move(net), 0, {}, {train, {}, 0, {}}});
   return fitted;
 }
@@ -94,17 +109,30 @@ FittedClassifier fit_linear(Backend& be, const DeviceFeatures& f, const CellLabe
 FittedClassifier fit_feature_classifier(Backend& be, DeviceFeatures& f,
                                         const Buffer<int32_t>& labels, const CellLabels& cells,
                                         const std::vector<int>& train,
-                                        const std::vector<int>& unlabelled, const MlpConfig& cfg,
+                                        const std::vector<int>& unlabelled,
+                                        const CopiedRows& copies, const MlpConfig& cfg,
                                         const ClassifierSettings& settings, uint64_t seed,
                                         const MemberStart& on_start, const ProgressFn& progress) {
-  FeatureScaler scaler = fit_feature_scaler(be, f, train);
+  if (copies.size() > 0 && settings.kind != ClassifierKind::Linear)
+    fail("feature augmentation ({clf_augment}) is for the linear classifier; the MLP learns "
+         "from --views");
+  HEP2_CHECK(copies.rows.size() == copies.of.size(), copies.rows.size(), " copied rows of ",
+             copies.of.size(), " cells");
+  const std::set<int> training(train.begin(), train.end());
+  for (size_t k = 0; k < copies.size(); ++k)
+    HEP2_CHECK(training.count(copies.of[k]) && copies.rows[k] >= 0 && copies.rows[k] < f.count,
+               "copied row ", copies.rows[k], " of cell ", copies.of[k],
+               ": not a row of the features copying a training cell");
+  std::vector<int> scaled = train;
+  scaled.insert(scaled.end(), copies.rows.begin(), copies.rows.end());
+  FeatureScaler scaler = fit_feature_scaler(be, f, scaled);
   apply_feature_scaler(be, scaler, f);
   FittedClassifier fitted;
   if (settings.kind == ClassifierKind::Linear) {
     const auto t0 = std::chrono::steady_clock::now();
     MlpConfig linear = cfg;
     linear.hidden.clear();
-    fitted = fit_linear(be, f, cells, train, unlabelled, linear, settings, seed);
+    fitted = fit_linear(be, f, cells, train, unlabelled, copies, linear, settings, seed);
     fitted.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   } else {
     fitted = fit_network_ensemble(be, [&] { return build_mlp(cfg); }, samples_of(f), labels, cells,

@@ -62,6 +62,22 @@ double percentile(std::vector<float>& values, double q) {
   return v_lo + frac * (v_hi - v_lo);
 }
 
+// x^gamma, then the Gaussian blur, on the normalised plane; what the blur spreads outside the
+// mask is zeroed again, so the background stays the background.
+void apply_photometric(const Photometric& p, cv::Mat& plane, const unsigned char* mask) {
+  float* v = plane.ptr<float>();
+  const size_t n = plane.total();
+  if (p.gamma != 1.0f)
+    for (size_t i = 0; i < n; ++i) v[i] = std::pow(v[i], p.gamma);
+  if (p.blur > 0.0f) {
+    cv::GaussianBlur(plane, plane, cv::Size(0, 0), p.blur, p.blur, cv::BORDER_DEFAULT);
+    v = plane.ptr<float>();
+    if (mask)
+      for (size_t i = 0; i < n; ++i)
+        if (!mask[i]) v[i] = 0.0f;
+  }
+}
+
 }  // namespace
 
 std::string to_string(Normalization norm) {
@@ -147,6 +163,8 @@ void preprocess_cell(const cv::Mat& image, const cv::Mat& mask, const Preprocess
     const float x = (v[i] - offset) * scale;
     v[i] = (m && !m[i]) ? 0.0f : std::clamp(x, 0.0f, 1.0f);
   }
+
+  if (!options.photometric.identity()) apply_photometric(options.photometric, plane, m);
 
   int fit_w = 0, fit_h = 0;
   fitted_size(plane.cols, plane.rows, options.width, options.height, fit_w, fit_h);

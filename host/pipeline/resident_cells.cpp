@@ -1,6 +1,8 @@
 // ResidentCells: one upload per size the command reads.
 #include "hep2/pipeline/resident_cells.h"
 
+#include <algorithm>
+
 #include "hep2/core/error.h"
 #include "hep2/pipeline/gradient_images.h"
 
@@ -38,6 +40,28 @@ const DeviceImages& ResidentCells::gradient_magnitudes() {
         std::make_unique<DeviceImages>(upload_images(be_, data_.shape, g, data_.labels));
   }
   return *gradients_;
+}
+
+DeviceImages ResidentCells::copies(int size, const Photometric& p,
+                                   const std::vector<int>& rows) const {
+  HEP2_CHECK(source_, "no cells to read under ", to_string(p));
+  PreprocessOptions pp = base_;
+  pp.height = pp.width = size;
+  pp.photometric = p;
+  const Dataset s = source_(pp);
+  HEP2_CHECK(s.size() == data_.size() && s.labels == data_.labels, "the cells under ",
+             to_string(p), " are not those as they are");
+  const size_t per = s.shape.per_sample();
+  std::vector<float> images(rows.size() * per);
+  std::vector<int32_t> labels(rows.size());
+  for (size_t k = 0; k < rows.size(); ++k) {
+    HEP2_CHECK(rows[k] >= 0 && size_t(rows[k]) < s.size(), "cell ", rows[k], " of ", s.size());
+    std::copy_n(s.images.begin() + long(size_t(rows[k]) * per), per, images.begin() + long(k * per));
+    labels[k] = s.labels[size_t(rows[k])];
+  }
+  Shape4 shape = s.shape;
+  shape.n = int(rows.size());
+  return upload_images(be_, shape, images, labels);
 }
 
 }  // namespace hep2

@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "hep2/backend/backend.h"
+#include "hep2/core/error.h"
 #include "hep2/core/rng.h"
 #include "hep2/pipeline/classifier_fit.h"
 #include "hep2/pipeline/evaluation.h"
@@ -183,22 +185,36 @@ DeviceFeatures upload(Backend& be, const Features& d) {
   return f;
 }
 
-TEST(ClassifierFit, LeastSquaresSeparatesBlobsAndNetworkMembersDifferDeterministically) {
-  auto be = make_cpu_backend(1);
+// The blobs on a CPU backend, their labels on it, two cells in three for training.
+struct BlobFit {
+  std::unique_ptr<Backend> be = make_cpu_backend(1);
   const Features d;
-  Buffer<int32_t> labels(*be, d.labels.size());
-  be->upload(labels.data(), d.labels.data(), d.labels.size() * sizeof(int32_t));
+  Buffer<int32_t> labels{*be, d.labels.size()};
   const CellLabels cells{d.labels, d.groups, 3};
   std::vector<int> train, test;
-  for (int i = 0; i < 90; ++i) (i % 3 ? train : test).push_back(i);
   MlpConfig cfg;
-  cfg.inputs = 4;
-  cfg.classes = 3;
+  BlobFit() {
+    be->upload(labels.data(), d.labels.data(), d.labels.size() * sizeof(int32_t));
+    for (int i = 0; i < 90; ++i) (i % 3 ? train : test).push_back(i);
+    cfg.inputs = 4;
+    cfg.classes = 3;
+  }
+};
+
+TEST(ClassifierFit, LeastSquaresSeparatesBlobsAndNetworkMembersDifferDeterministically) {
+  BlobFit blob;
+  auto& be = blob.be;
+  const Features& d = blob.d;
+  const Buffer<int32_t>& labels = blob.labels;
+  const CellLabels& cells = blob.cells;
+  const std::vector<int>& train = blob.train;
+  const std::vector<int>& test = blob.test;
+  MlpConfig& cfg = blob.cfg;
   cfg.hidden = {8};
   ClassifierSettings s;
   s.kind = ClassifierKind::Linear;
   DeviceFeatures f = upload(*be, d);
-  const FittedClassifier lin = fit_feature_classifier(*be, f, labels, cells, train, {}, cfg, s, 1);
+  const FittedClassifier lin = fit_feature_classifier(*be, f, labels, cells, train, {}, {}, cfg, s, 1);
   ASSERT_EQ(lin.members.size(), 1u);
   EXPECT_GT(lin.temperature, 0);
   EXPECT_EQ(lin.training_rows, train.size());
@@ -217,7 +233,7 @@ TEST(ClassifierFit, LeastSquaresSeparatesBlobsAndNetworkMembersDifferDeterminist
   std::vector<size_t> started;
   auto fit = [&] {
     DeviceFeatures g = upload(*be, d);
-    return fit_feature_classifier(*be, g, labels, cells, train, {}, cfg, s, 9,
+    return fit_feature_classifier(*be, g, labels, cells, train, {}, {}, cfg, s, 9,
                                   [&](int, const HoldoutSplit& h) { started.push_back(h.val.size()); });
   };
   const FittedClassifier a = fit(), b = fit();
@@ -231,6 +247,71 @@ TEST(ClassifierFit, LeastSquaresSeparatesBlobsAndNetworkMembersDifferDeterminist
   EXPECT_EQ(a0, b0);  // same seed, same bits
   EXPECT_NE(a0, a1);  // members differ in seed and slice
   EXPECT_EQ(a.members[0].epochs.size(), 3u);
+}
+
+// Photometric copies (feature augmentation) are labelled rows of their cell: exact duplicates of
+// every training cell change nothing (the ridge is relative to the row count, each fold of the
+// ridge's cross-validation holds a cell and its copy together, so every fold's fit and score is
+// the same); copies that differ move the fit; a copy of a non-training cell and copies for the
+// networks are refused.
+TEST(ClassifierFit, PhotometricCopiesAreLabelledRowsOfTheirCells) {
+  BlobFit t;
+  ClassifierSettings s;
+  s.kind = ClassifierKind::Linear;
+  s.least_squares.ridge = 0;  // chosen by cross-validation, so the folds of the copies matter
+  s.least_squares.balance = true;
+  // f, then the training rows again (shifted by `shift` in every feature), as rows 90.. .
+  auto with_copies = [&](float shift, CopiedRows& copies) {
+    Features e = t.d;
+    for (size_t k = 0; k < t.train.size(); ++k) {
+      for (int j = 0; j < 4; ++j)
+        e.x.push_back(t.d.x[size_t(t.train[k]) * 4 + size_t(j)] + shift * float(j % 2));
+      e.labels.push_back(-1);  // a copy's label comes from its cell, never from its own row
+      copies.rows.push_back(90 + int(k));
+      copies.of.push_back(t.train[k]);
+    }
+    return upload(*t.be, e);
+  };
+  DeviceFeatures f = upload(*t.be, t.d);
+  const FittedClassifier plain =
+      fit_feature_classifier(*t.be, f, t.labels, t.cells, t.train, {}, {}, t.cfg, s, 1);
+  CopiedRows same;
+  DeviceFeatures g = with_copies(0.0f, same);
+  const FittedClassifier doubled =
+      fit_feature_classifier(*t.be, g, t.labels, t.cells, t.train, {}, same, t.cfg, s, 1);
+  EXPECT_EQ(doubled.ridge, plain.ridge);
+  EXPECT_EQ(doubled.training_rows, 2 * plain.training_rows);
+  EXPECT_EQ(doubled.copied_rows, t.train.size());
+  EXPECT_EQ(plain.copied_rows, 0u);
+  const std::vector<float> w_plain = plain.members[0].net->block().get_params(*t.be),
+                           w_doubled = doubled.members[0].net->block().get_params(*t.be);
+  ASSERT_EQ(w_plain.size(), w_doubled.size());
+  for (size_t i = 0; i < w_plain.size(); ++i) EXPECT_NEAR(w_doubled[i], w_plain[i], 1e-4) << i;
+  EXPECT_NEAR(doubled.temperature, plain.temperature, 1e-3 * plain.temperature);
+
+  CopiedRows shifted;
+  DeviceFeatures h = with_copies(2.0f, shifted);
+  const FittedClassifier moved =
+      fit_feature_classifier(*t.be, h, t.labels, t.cells, t.train, {}, shifted, t.cfg, s, 1);
+  const std::vector<float> w_moved = moved.members[0].net->block().get_params(*t.be);
+  double change = 0;
+  for (size_t i = 0; i < w_plain.size(); ++i) change += std::abs(w_moved[i] - w_plain[i]);
+  EXPECT_GT(change, 1e-2);
+
+  CopiedRows stray;
+  DeviceFeatures k = with_copies(0.0f, stray);
+  stray.of[0] = t.test[0];
+  EXPECT_THROW(fit_feature_classifier(*t.be, k, t.labels, t.cells, t.train, {}, stray, t.cfg, s, 1),
+               Error);
+  s.kind = ClassifierKind::Mlp;
+  CopiedRows any;
+  DeviceFeatures m = with_copies(0.0f, any);
+  try {
+    fit_feature_classifier(*t.be, m, t.labels, t.cells, t.train, {}, any, t.cfg, s, 1);
+    ADD_FAILURE() << "copies for the MLP were not refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("{clf_augment}"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -29,6 +29,15 @@ struct CellLabels {
   int classes = 0;
 };
 
+// Extra labelled rows of the features: row rows[k] is training cell of[k] read again under a
+// photometric change (feature augmentation, photometric.h). A copy takes its cell's label and,
+// when the ridge is chosen by cross-validation, its cell's fold, so that no fold is scored on
+// copies of cells it was fitted on.
+struct CopiedRows {
+  std::vector<int> rows, of;
+  size_t size() const { return rows.size(); }
+};
+
 struct NetworkFitOptions {
   int ensemble = 1;       // networks, averaged
   ClfTrainOptions train;  // epochs, batch, patience, balance; the seed is set per member
@@ -62,7 +71,8 @@ struct FittedClassifier {
   FeatureScaler scaler;      // of feature classifiers: applied to every feature row first
   double temperature = 0;    // least squares: the calibration of its scores; 0 for networks
   double ridge = 0;          // least squares: the ridge used (chosen when asked for with 0)
-  size_t training_rows = 0;  // least squares: the rows it was solved on
+  size_t training_rows = 0;  // least squares: the rows it was solved on (copies included)
+  size_t copied_rows = 0;    // least squares: of which photometric copies
   SelfTrainingReport self_training;  // least squares: its rounds on the unlabelled cells
   double seconds = 0;
   std::vector<Trainer*> nets() const;
@@ -84,10 +94,13 @@ FittedClassifier fit_network_ensemble(Backend& be, const std::function<Network()
 // the training rows: fits the scaler, standardises f in place, then fits the networks or solves
 // the least squares (one member holding its scores as a dense layer). `unlabelled`: rows of f
 // whose labels are not to be used; the least squares self-trains on them when asked to.
+// `copies`: labelled copies of training cells (least squares only: the networks refuse them),
+// standardised with the scaler fitted on the training rows and the copies together.
 FittedClassifier fit_feature_classifier(Backend& be, DeviceFeatures& f,
                                         const Buffer<int32_t>& labels, const CellLabels& cells,
                                         const std::vector<int>& train,
-                                        const std::vector<int>& unlabelled, const MlpConfig& cfg,
+                                        const std::vector<int>& unlabelled,
+                                        const CopiedRows& copies, const MlpConfig& cfg,
                                         const ClassifierSettings& settings, uint64_t seed,
                                         const MemberStart& on_start = {},
                                         const ProgressFn& progress = {});

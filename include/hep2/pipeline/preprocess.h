@@ -6,6 +6,8 @@
 #pragma once
 #include <string>
 
+#include "hep2/pipeline/photometric.h"
+
 namespace cv {
 class Mat;
 }
@@ -26,6 +28,7 @@ struct PreprocessOptions {
   bool use_mask = true;  // zero outside the mask and take the statistics inside it
   Normalization norm = Normalization::Percentile;
   Channel channel = Channel::Auto;
+  Photometric photometric;  // after normalisation, before the resize (feature augmentation)
 };
 
 // Names for the command line and reports: "none", "minmax", "percentile"; "auto", "gray",
@@ -38,7 +41,7 @@ Channel parse_channel(const std::string& name);
 // Writes options.height * options.width floats in [0, 1] to `out`. `mask` is empty or a CV_8U
 // matrix of image's size whose non-zero pixels are the cell; it is used when options.use_mask.
 // Steps: channel -> float intensity; statistics over the mask (or the whole image) ->
-// normalise -> zero outside the mask -> aspect-preserving resize (INTER_AREA when shrinking,
+// normalise -> zero outside the mask -> the photometric change -> aspect-preserving resize (INTER_AREA when shrinking,
 // INTER_LINEAR when growing), centred on a zero canvas. `source` names the image in errors.
 // A flat cell (no contrast to stretch) becomes all zero.
 void preprocess_cell(const cv::Mat& image, const cv::Mat& mask, const PreprocessOptions& options,

@@ -1,7 +1,7 @@
 // The cells a command works on, preprocessed once and resident on the backend: at the model's
 // input size, at any other size a reading asks for (made from the same source on first use: the
-// same cells in the same order), and as gradient-magnitude images (the hybrid method's second
-// DCAE). Several runs of one command (the folds and seeds of `cv`) share one set.
+// same cells in the same order), as gradient-magnitude images (the hybrid method's second
+// DCAE), and under a photometric change (feature augmentation). Several runs of one command (the folds and seeds of `cv`) share one set.
 #pragma once
 #include <functional>
 #include <map>
@@ -29,6 +29,9 @@ class ResidentCells {
   // The cells at input size `size` (square): images() for size(), others made on first use.
   const DeviceImages& at(int size);
   const DeviceImages& gradient_magnitudes();
+  // Cells `rows` at input size `size` under the photometric change p, made now and not kept:
+  // feature augmentation reads the labelled cells once per change and reading.
+  DeviceImages copies(int size, const Photometric& p, const std::vector<int>& rows) const;
 
  private:
   Backend& be_;

@@ -1,0 +1,78 @@
+// Feature augmentation through the binary: --clf-augment adds photometric copies of the labelled
+// cells to the linear classifier's rows (metrics.json counts them), `train-clf` makes the same
+// copies again from the run's cells and DCAE (the same classifier, bit for bit), and the option
+// is refused where it has no meaning.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "support/run_folder.h"
+#include "support/run_hep2.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using hep2::test::read_json;
+using hep2::test::Result;
+using hep2::test::run_hep2;
+
+std::string bytes_of(const std::string& file) {
+  std::ifstream f(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+const std::string kRun =
+    "--device cpu --threads 1 --synth-count 200 --size 16 --channels 4,8 --epochs 1 --batch 16 "
+    "--seed 3 --features stats --classifier linear --clf-ridge 0";
+
+TEST(ClfAugment, CopiesJoinTheLinearClassifierAndTrainClfMakesThemAgain) {
+  const std::string dir = hep2::test::fresh_temp_dir("hep2_augment_", "run");
+  Result r = run_hep2("run " + kRun + " --train-cells 60 --clf-augment gamma2 blur1 --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const nlohmann::json t = read_json(dir + "/metrics.json").at("training");
+  const size_t labelled = t.at("labelled_cells");
+  ASSERT_EQ(t.at("classifiers").size(), 1u);
+  EXPECT_EQ(t.at("classifiers")[0].at("copied_rows").get<size_t>(), 2 * labelled);
+  EXPECT_NE(
+      r.output.find(std::to_string(3 * labelled) + " training rows (" +
+                    std::to_string(2 * labelled) + " of them photometric copies: gamma2, blur1)"),
+      std::string::npos)
+      << r.output;
+  EXPECT_EQ(read_json(dir + "/config.json").at("clf_augment"), nlohmann::json({"gamma2", "blur1"}));
+
+  // train-clf reads the cells again through the run's DCAE: the same copies, the same classifier.
+  const std::string before = bytes_of(dir + "/mlp.ckpt");
+  ASSERT_FALSE(before.empty());
+  Result again = run_hep2("train-clf --device cpu --threads 1 --out " + dir);
+  ASSERT_EQ(again.code, 0) << again.output;
+  EXPECT_EQ(bytes_of(dir + "/mlp.ckpt"), before);
+  // Another change gives another classifier, from as many copies as it names.
+  Result other =
+      run_hep2("train-clf --device cpu --threads 1 --clf-augment gamma1.5+blur0.7 --out " + dir);
+  ASSERT_EQ(other.code, 0) << other.output;
+  EXPECT_NE(
+      other.output.find(std::to_string(labelled) + " of them photometric copies: gamma1.5+blur0.7"),
+      std::string::npos)
+      << other.output;
+  EXPECT_NE(bytes_of(dir + "/mlp.ckpt"), before);
+  fs::remove_all(dir);
+}
+
+TEST(ClfAugment, RefusedWithoutTheLinearClassifierOrWithAnUnknownChange) {
+  const std::string dir = hep2::test::fresh_temp_dir("hep2_augment_", "bad");
+  Result mlp = run_hep2("run --device cpu --synth-count 100 --clf-augment gamma2 --out " + dir);
+  EXPECT_EQ(mlp.code, 1) << mlp.output;
+  EXPECT_NE(mlp.output.find("--clf-augment"), std::string::npos) << mlp.output;
+  EXPECT_NE(mlp.output.find("--classifier linear"), std::string::npos) << mlp.output;
+  Result typo = run_hep2("run " + kRun + " --clf-augment gama2 --out " + dir);
+  EXPECT_EQ(typo.code, 1) << typo.output;
+  EXPECT_NE(typo.output.find("gammaG"), std::string::npos) << typo.output;
+  fs::remove_all(dir);
+}
+
+}  // namespace
