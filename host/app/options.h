@@ -54,6 +54,7 @@ struct Options {
   double clf_ridge = 1e-3;
   int clf_self_train = 0;  // rounds of self-training of the linear classifier on unlabelled cells
   std::vector<std::string> clf_augment;  // photometric copies of the labelled cells (photometric.h)
+  int clf_augment_below = 0;  // make the copies only below this many labelled cells (0: always)
   int clf_epochs = 60;
   int clf_batch = 64;
   double clf_lr = 1e-3;

@@ -239,6 +239,11 @@ std::vector<Setting> make_table() {
                     [](const O& o) { return photometric_problem(o.clf_augment).empty(); },
                     "must list photometric changes: gammaG (G in (0, 10]) or blurS (S in (0, 20]) "
                     "or both joined by '+', e.g. gamma2 blur1"));
+  t.push_back(value("clf_augment_below", &O::clf_augment_below, kClassifier, kClf,
+                    "Make the --clf-augment copies only when there are fewer labelled cells than "
+                    "this (0: always): the copies gain most where a few specimens are all the "
+                    "classifier sees, and can cost a little where there are many",
+                    [](const O& o) { return o.clf_augment_below >= 0; }, "must be 0 or more"));
   t.push_back(value("clf_epochs", &O::clf_epochs, kClassifier, kClf, "Classifier epochs (at most)",
                     [](const O& o) { return o.clf_epochs >= 0 && o.clf_epochs <= 100000; },
                     "must be in 0..100000"));

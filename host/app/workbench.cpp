@@ -294,6 +294,11 @@ CopiedRows Workbench::append_copies(DeviceFeatures& f, const Reading& reading,
                                    const std::vector<int>& train) {
   CopiedRows copies;
   if (opt.clf_augment.empty() || train.empty()) return copies;
+  if (opt.clf_augment_below > 0 && train.size() >= size_t(opt.clf_augment_below)) {
+    std::fprintf(stderr, "no photometric copies: %zu labelled cells, at least --clf-augment-below %d\n",
+                 train.size(), opt.clf_augment_below);
+    return copies;
+  }
   if (!cells_) load_data();
   HEP2_CHECK(data().size() == size_t(f.count), "--clf-augment: the run's data has ", data().size(),
              " cells but its features ", f.count, " rows; run `hep2 extract` again");

@@ -164,8 +164,9 @@ class Workbench {
   // With --clf-self-train and --unlabeled PATH: f (the data's cells) with the PATH cells' features
   // of this reading appended as further cells, and the rows of those cells; otherwise f and none.
   std::vector<int> append_path_features(DeviceFeatures& f, const Reading& reading);
-  // With --clf-augment: f with the `train` cells' features of this reading under each
-  // photometric change appended, and which cell each new row copies; otherwise f and none.
+  // With --clf-augment (and fewer `train` cells than --clf-augment-below, where given): f with
+  // the `train` cells' features of this reading under each photometric change appended, and
+  // which cell each new row copies; otherwise f and none.
   // Reads the cells again (loading them first when the command has not).
   CopiedRows append_copies(DeviceFeatures& f, const Reading& reading, const std::vector<int>& train);
   // --epochs, raised on small data to reach --ae-min-steps.

@@ -63,6 +63,28 @@ TEST(ClfAugment, CopiesJoinTheLinearClassifierAndTrainClfMakesThemAgain) {
   fs::remove_all(dir);
 }
 
+// --clf-augment-below N: the copies only while the labelled cells are fewer than N.
+TEST(ClfAugment, OnlyBelowTheGivenNumberOfLabelledCells) {
+  const std::string dir = hep2::test::fresh_temp_dir("hep2_augment_", "below");
+  Result many = run_hep2("run " + kRun + " --train-cells 60 --clf-augment gamma2 --clf-augment-below 50 --out " + dir);
+  ASSERT_EQ(many.code, 0) << many.output;
+  const nlohmann::json t = read_json(dir + "/metrics.json").at("training");
+  const size_t labelled = t.at("labelled_cells");
+  ASSERT_GE(labelled, 50u);
+  EXPECT_EQ(t.at("classifiers")[0].at("copied_rows"), 0);
+  EXPECT_NE(many.output.find("no photometric copies: " + std::to_string(labelled) +
+                             " labelled cells, at least --clf-augment-below 50"),
+            std::string::npos)
+      << many.output;
+  Result few = run_hep2("train-clf --device cpu --threads 1 --clf-augment-below " +
+                        std::to_string(labelled + 1) + " --out " + dir);
+  ASSERT_EQ(few.code, 0) << few.output;
+  EXPECT_NE(few.output.find(std::to_string(labelled) + " of them photometric copies: gamma2"),
+            std::string::npos)
+      << few.output;
+  fs::remove_all(dir);
+}
+
 TEST(ClfAugment, RefusedWithoutTheLinearClassifierOrWithAnUnknownChange) {
   const std::string dir = hep2::test::fresh_temp_dir("hep2_augment_", "bad");
   Result mlp = run_hep2("run --device cpu --synth-count 100 --clf-augment gamma2 --out " + dir);

@@ -34,7 +34,7 @@ nlohmann::json non_defaults() {
           {"epochs", 7},                  {"batch", 16},           {"lr", 0.002},
           {"ae_loss", "bce"},             {"lr_warmup", 2.5},      {"dcae_ensemble", 3},
           {"grad_lr", 0.0005},            {"no_augment", true},    {"ae_noise", 0.1},
-          {"classifier", "linear"},       {"clf_ridge", 0.01},     {"clf_self_train", 4}, {"clf_augment", {"gamma2", "blur1"}}, {"clf_epochs", 9},
+          {"classifier", "linear"},       {"clf_ridge", 0.01},     {"clf_self_train", 4}, {"clf_augment", {"gamma2", "blur1"}}, {"clf_augment_below", 1234}, {"clf_epochs", 9},
           {"clf_batch", 32},              {"clf_lr", 0.0002},      {"dropout", 0.25},
           {"weight_decay", 0.001},        {"patience", 4},         {"clf_ensemble", 2},
           {"clf_balance", true},          {"val_fraction", 0.2},   {"holdout", "random"},
