@@ -300,7 +300,8 @@ CopiedRows Workbench::append_copies(DeviceFeatures& f, const Reading& reading,
     return copies;
   }
   if (!cells_) load_data();
-  HEP2_CHECK(data().size() == size_t(f.count), "--clf-augment: the run's data has ", data().size(),
+  // f may hold the --unlabeled PATH cells after the data's own; the copies index the data's.
+  HEP2_CHECK(size_t(f.count) >= data().size(), "--clf-augment: the run's data has ", data().size(),
              " cells but its features ", f.count, " rows; run `hep2 extract` again");
   const TrainedDcae ae = load_ae(reading.member, AeInput::Images, reading.size);
   for (const Photometric& p : parse_photometric_list(opt.clf_augment)) {

@@ -115,6 +115,11 @@ TEST(SmallData, UnlabelledCellsFromElsewhereButNeverTheTestCells) {
   ASSERT_EQ(self.code, 0) << self.output;
   EXPECT_NE(self.output.find("self-trained over 2 rounds on 40 unlabelled rows"), std::string::npos)
       << self.output;
+  // Photometric copies of the labelled cells go after the unlabelled cells' rows.
+  Result copies = run_hep2(base + " --unlabeled " + more +
+                           " --classifier linear --clf-self-train 2 --clf-augment gamma2");
+  ASSERT_EQ(copies.code, 0) << copies.output;
+  EXPECT_NE(copies.output.find("photometric copies: gamma2"), std::string::npos) << copies.output;
   fs::remove_all(run);
   // The data's own cells include its test cells: refused, naming one, unless --transductive.
   Result leak = run_hep2(base + " --unlabeled " + cells);
