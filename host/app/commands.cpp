@@ -407,7 +407,7 @@ void add_classify_command(CLI::App& app, Args& a) {
   cmd->callback([&a] {
     Workbench wb(options_of_run(a.out, a.opt), a.out);
     const CellList list = open_unlabelled(a.images);
-    wb.use_cells([list](const PreprocessOptions& pp) { return load_dataset(list, pp); });
+    wb.use_cells(cells_of(list));
     std::vector<int> rows(wb.data().size());
     for (size_t i = 0; i < rows.size(); ++i) rows[i] = int(i);
     std::vector<ProbabilityMean> members;

@@ -230,7 +230,7 @@ std::vector<Setting> make_table() {
                     [](const O& o) { return o.clf_self_train >= 0 && o.clf_self_train <= 100; },
                     "must be in 0..100"));
   t.push_back(value("clf_augment", &O::clf_augment, kClassifier, kClf,
-                    "Linear classifier: feature augmentation: it also learns from each labelled "
+                    "Feature augmentation: the classifier also learns from each labelled "
                     "cell read again under each photometric change given, with the cell's label "
                     "(gammaG: normalised intensity^G; blurS: a Gaussian blur of sigma S pixels; "
                     "both joined by '+'), e.g. gamma2 blur1: staining strength and focus that "
@@ -423,9 +423,8 @@ void validate(const Options& o) {
     for (size_t k = 0; k < i; ++k)
       need(o.stats_sizes[k] != s, "--stats-sizes", std::to_string(s) + " is given twice");
   }
-  need(o.clf_augment.empty() || (o.classifier == ClassifierKind::Linear && o.method == Method::Dcae),
-       "--clf-augment", "needs --classifier linear and --method dcae (the MLP learns from --views; "
-       "the hybrid's gradient DCAE reads the cells as they are)");
+  need(o.clf_augment.empty() || o.method == Method::Dcae, "--clf-augment",
+       "needs --method dcae (the hybrid's gradient DCAE reads the cells as they are)");
   need(o.classifier != ClassifierKind::Linear || o.clf_ensemble == 1, "--clf-ensemble",
        "must be 1 with --classifier linear (least squares has one exact solution)");
   need(unlabelled.path.empty() || o.method == Method::Dcae, "--unlabeled",

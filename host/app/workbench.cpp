@@ -158,15 +158,22 @@ void Workbench::load_data() {
     so.count = opt.synth_count;
     so.size = opt.size;
     so.seed = opt.seed;
-    source = [so](const PreprocessOptions& pp) { return synthesize(so, pp); };
+    source = [so](const PreprocessOptions& pp, const std::vector<int>* rows) {
+      Dataset d = synthesize(so, pp);
+      return rows ? subset(d, *rows) : d;
+    };
   } else {
     CellList list = open_cell_list(opt.data);
     if (!opt.classes.empty()) list = keep_classes(list, opt.classes);
-    source = [data = opt.data, list, progress = &progress_](const PreprocessOptions& pp) {
-      std::fprintf(stderr, "loading %zu cells from %s at %dx%d\n", list.cells.size(),
-                   data.c_str(), pp.width, pp.height);
+    source = [data = opt.data, all = list, progress = &progress_](const PreprocessOptions& pp,
+                                                                  const std::vector<int>* rows) {
+      const CellList chosen = rows ? select_cells(all, *rows) : all;
+      const std::string change =
+          pp.photometric.identity() ? "" : ", under " + to_string(pp.photometric);
+      std::fprintf(stderr, "loading %zu cells from %s at %dx%d%s\n", chosen.cells.size(),
+                   data.c_str(), pp.width, pp.height, change.c_str());
       auto t0 = std::chrono::steady_clock::now();
-      Dataset d = load_dataset(list, pp, [progress, t0](size_t done, size_t total) {
+      Dataset d = load_dataset(chosen, pp, [progress, t0](size_t done, size_t total) {
         double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         double ips = double(done) / std::max(el, 1e-9);
         (*progress)(TrainProgress{"load", 1, 1, done, total, std::nan(""), ips,
@@ -187,7 +194,7 @@ void Workbench::load_data() {
 
 void Workbench::use_cells(CellSource source) {
   const PreprocessOptions pp = preprocess_options(opt.size);
-  Dataset d = source(pp);
+  Dataset d = source(pp, nullptr);
   cells_ = std::make_shared<ResidentCells>(*be_, std::move(d), pp, std::move(source));
 }
 
@@ -266,8 +273,7 @@ ResidentCells& Workbench::path_cells() {
   HEP2_CHECK(!path.empty(), "--unlabeled names no folder or manifest");
   const CellList list = open_unlabelled(path);
   auto cells = std::make_shared<ResidentCells>(
-      *be_, [list](const PreprocessOptions& o) { return load_dataset(list, o); },
-      preprocess_options(opt.size));
+      *be_, cells_of(list), preprocess_options(opt.size));
   const Dataset& d = data();
   const Dataset& extra = cells->data();
   if (extra.size() == 0) fail("--unlabeled ", path, ": no cells");
@@ -669,12 +675,16 @@ std::string self_training_of(const SelfTrainingReport& r) {
          " pseudo-labelled in the last)";
 }
 
+std::string joined(const std::vector<std::string>& names) {
+  std::string s;
+  for (const std::string& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
 // The photometric copies among the training rows, in words ("" when there are none).
 std::string copies_of(size_t copied_rows, const std::vector<std::string>& changes) {
   if (copied_rows == 0) return "";
-  std::string names;
-  for (const std::string& c : changes) names += (names.empty() ? "" : ", ") + c;
-  return " (" + std::to_string(copied_rows) + " of them photometric copies: " + names + ")";
+  return " (" + std::to_string(copied_rows) + " of them photometric copies: " + joined(changes) + ")";
 }
 }  // namespace
 
@@ -685,7 +695,7 @@ void Workbench::record_classifier(const FittedClassifier& c, const std::string& 
         {{"file", member_file(stem, int(k)).substr(run_dir.size() + 1)},
          {"cells", m.cells.fit.size()},
          {"validation_cells", m.cells.val.size()},
-         {"copied_rows", c.copied_rows},
+         {"copied_rows", m.copied_rows},
          {"stopping", c.temperature > 0 ? "least squares, solved exactly, ridge " + format_number(c.ridge) +
                                               self_training_of(c.self_training)
                                         : stopping_of(m, opt.clf_epochs)}});
@@ -720,7 +730,12 @@ FittedClassifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& 
   FittedClassifier clf = fit_feature_classifier(
       *be_, f, device_labels, CellLabels{labels, groups(), int(class_names_.size())}, train,
       unlabelled, copies, cfg,
-      settings, reading.member.seed, writes ? announce_members(cfg.describe()) : MemberStart{},
+      settings, reading.member.seed,
+      writes ? announce_members(cfg.describe() +
+                                (copies.size() ? ", also learning from photometric copies (" +
+                                                     joined(opt.clf_augment) + ")"
+                                               : ""))
+             : MemberStart{},
       writes ? progress_.fn() : ProgressFn{});
   progress_.finish();
   times.train_clf_seconds += clf.seconds;
@@ -734,7 +749,7 @@ FittedClassifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& 
                  "probabilities calibrated with temperature %.3g\n",
                  cfg.inputs, cfg.classes, settings.least_squares.balance ? ", class-balanced" : "",
                  clf.ridge, settings.least_squares.ridge > 0 ? "" : " chosen by cross-validation",
-                 clf.training_rows, copies_of(clf.copied_rows, opt.clf_augment).c_str(),
+                 clf.training_rows, copies_of(clf.members[0].copied_rows, opt.clf_augment).c_str(),
                  self_training_of(clf.self_training).c_str(), clf.temperature);
     nlohmann::json header = classifier_header(cfg, clf, f.views, 0, 0);
     header["temperature"] = clf.temperature;
@@ -774,7 +789,7 @@ FittedClassifier Workbench::train_supervised(const std::vector<int>& train) {
   FittedClassifier clf = fit_network_ensemble(
       *be_, [&] { return build_supervised(dc, mc); },
       samples_of(cells_->images(), !opt.no_augment, opt.views), cells_->images().labels,
-      CellLabels{data().labels, groups(), int(class_names_.size())}, train,
+      CellLabels{data().labels, groups(), int(class_names_.size())}, train, CopiedRows{},
       classifier_settings().network, opt.seed, announce_members(what), progress_.fn());
   progress_.finish();
   times.train_clf_seconds += clf.seconds;

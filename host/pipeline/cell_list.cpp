@@ -89,6 +89,18 @@ CellList open_cell_list(const std::string& path) {
        "folder (cells.csv, training/gt_training.csv, test/gt_test.csv)");
 }
 
+CellList select_cells(const CellList& list, const std::vector<int>& rows) {
+  CellList out = list;
+  out.cells.clear();
+  out.cells.reserve(rows.size());
+  for (int i : rows) {
+    if (i < 0 || size_t(i) >= list.cells.size())
+      fail("cell ", i, " is not among the ", list.cells.size(), " cells of '", list.source, "'");
+    out.cells.push_back(list.cells[size_t(i)]);
+  }
+  return out;
+}
+
 CellList keep_classes(const CellList& list, const std::vector<std::string>& names) {
   if (names.empty()) fail("no class names given to keep for '", list.source, "'");
   std::vector<int> new_label(list.class_names.size(), -1);

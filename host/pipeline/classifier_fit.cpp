@@ -1,6 +1,7 @@
 // fit_network_ensemble, fit_feature_classifier.
 #include "hep2/pipeline/classifier_fit.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -19,8 +20,9 @@ std::vector<Trainer*> FittedClassifier::nets() const {
 FittedClassifier fit_network_ensemble(Backend& be, const std::function<Network()>& make,
                                       const SampleSet& x, const Buffer<int32_t>& labels,
                                       const CellLabels& cells, const std::vector<int>& train,
-                                      const NetworkFitOptions& opts, uint64_t seed,
-                                      const MemberStart& on_start, const ProgressFn& progress) {
+                                      const CopiedRows& copies, const NetworkFitOptions& opts,
+                                      uint64_t seed, const MemberStart& on_start,
+                                      const ProgressFn& progress) {
   FittedClassifier fitted;
   for (int k = 0; k < opts.ensemble; ++k) {
     // Members differ in initialisation, data order, dropout and early-stopping slice.
@@ -30,12 +32,18 @@ FittedClassifier fit_network_ensemble(Backend& be, const std::function<Network()
     const HoldoutSplit s =
         hold_out_validation(train, cells.labels, cells.groups, cells.classes, opts.holdout, k, seed);
     if (on_start) on_start(k, s);
+    // A copy of an early-stopping cell would let the network stop on a cell it has learned.
+    std::vector<int> fit = s.fit;
+    const std::set<int> fitted_cells(s.fit.begin(), s.fit.end());
+    for (size_t c = 0; c < copies.size(); ++c)
+      if (fitted_cells.count(copies.of[c])) fit.push_back(copies.rows[c]);
     ClfTrainOptions to = opts.train;
     to.seed = member_seed;
     if (opts.replicate) opts.replicate(*net, to);
-    ClfTrainResult r = train_classifier(*net, x, labels, s.fit, s.val, to, progress);
+    ClfTrainResult r = train_classifier(*net, x, labels, fit, s.val, to, progress);
     fitted.seconds += r.seconds;
-    fitted.members.push_back({std::move(net), r.best_epoch, std::move(r.epochs), s});
+    fitted.members.push_back(
+        {std::move(net), r.best_epoch, std::move(r.epochs), s, fit.size() - s.fit.size()});
   }
   return fitted;
 }
@@ -99,8 +107,8 @@ FittedClassifier fit_linear(Backend& be, const DeviceFeatures& f, const CellLabe
   net->block().set_params(be, params);
   fitted.temperature = w.temperature;
   fitted.training_rows = y.size();
-  fitted.copied_rows = size_t(f.views) * copies.size();
-  fitted.members.push_back({std::move(net), 0, {}, {train, {}, 0, {}}});
+  fitted.members.push_back(
+      {std::move(net), 0, {}, {train, {}, 0, {}}, size_t(f.views) * copies.size()});
   return fitted;
 }
 
@@ -113,9 +121,6 @@ FittedClassifier fit_feature_classifier(Backend& be, DeviceFeatures& f,
                                         const CopiedRows& copies, const MlpConfig& cfg,
                                         const ClassifierSettings& settings, uint64_t seed,
                                         const MemberStart& on_start, const ProgressFn& progress) {
-  if (copies.size() > 0 && settings.kind != ClassifierKind::Linear)
-    fail("feature augmentation ({clf_augment}) is for the linear classifier; the MLP learns "
-         "from --views");
   HEP2_CHECK(copies.rows.size() == copies.of.size(), copies.rows.size(), " copied rows of ",
              copies.of.size(), " cells");
   const std::set<int> training(train.begin(), train.end());
@@ -134,9 +139,20 @@ FittedClassifier fit_feature_classifier(Backend& be, DeviceFeatures& f,
     linear.hidden.clear();
     fitted = fit_linear(be, f, cells, train, unlabelled, copies, linear, settings, seed);
     fitted.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  } else {
+  } else if (copies.size() == 0) {
     fitted = fit_network_ensemble(be, [&] { return build_mlp(cfg); }, samples_of(f), labels, cells,
-                                  train, settings.network, seed, on_start, progress);
+                                  train, copies, settings.network, seed, on_start, progress);
+  } else {
+    // The networks read their labels on the device: each copy's row takes its cell's label.
+    std::vector<int32_t> y(size_t(f.count), -1);
+    std::copy(cells.labels.begin(), cells.labels.begin() + std::min(y.size(), cells.labels.size()),
+              y.begin());
+    for (size_t k = 0; k < copies.size(); ++k)
+      y[size_t(copies.rows[k])] = cells.labels.at(size_t(copies.of[k]));
+    Buffer<int32_t> with_copies(be, y.size());
+    be.upload(with_copies.data(), y.data(), with_copies.bytes());
+    fitted = fit_network_ensemble(be, [&] { return build_mlp(cfg); }, samples_of(f), with_copies,
+                                  cells, train, copies, settings.network, seed, on_start, progress);
   }
   fitted.scaler = std::move(scaler);
   return fitted;

@@ -8,8 +8,14 @@
 
 namespace hep2 {
 
+CellSource cells_of(CellList list, const Progress& progress) {
+  return [list = std::move(list), progress](const PreprocessOptions& pp, const std::vector<int>* rows) {
+    return load_dataset(rows ? select_cells(list, *rows) : list, pp, progress);
+  };
+}
+
 ResidentCells::ResidentCells(Backend& be, CellSource source, const PreprocessOptions& base)
-    : ResidentCells(be, source(base), base, source) {}
+    : ResidentCells(be, source(base, nullptr), base, source) {}
 
 ResidentCells::ResidentCells(Backend& be, Dataset data, const PreprocessOptions& base,
                              CellSource source)
@@ -25,7 +31,7 @@ const DeviceImages& ResidentCells::at(int size) {
     HEP2_CHECK(source_, "no cells to read at ", size, "x", size);
     PreprocessOptions pp = base_;
     pp.height = pp.width = size;
-    Dataset s = source_(pp);
+    Dataset s = source_(pp, nullptr);
     HEP2_CHECK(s.size() == data_.size() && s.labels == data_.labels, "the cells at ", size, "x",
                size, " are not those at ", base_.height, "x", base_.width);
     d = std::make_unique<DeviceImages>(upload_images(be_, s.shape, s.images, s.labels));
@@ -48,20 +54,14 @@ DeviceImages ResidentCells::copies(int size, const Photometric& p,
   PreprocessOptions pp = base_;
   pp.height = pp.width = size;
   pp.photometric = p;
-  const Dataset s = source_(pp);
-  HEP2_CHECK(s.size() == data_.size() && s.labels == data_.labels, "the cells under ",
-             to_string(p), " are not those as they are");
-  const size_t per = s.shape.per_sample();
-  std::vector<float> images(rows.size() * per);
-  std::vector<int32_t> labels(rows.size());
-  for (size_t k = 0; k < rows.size(); ++k) {
-    HEP2_CHECK(rows[k] >= 0 && size_t(rows[k]) < s.size(), "cell ", rows[k], " of ", s.size());
-    std::copy_n(s.images.begin() + long(size_t(rows[k]) * per), per, images.begin() + long(k * per));
-    labels[k] = s.labels[size_t(rows[k])];
-  }
-  Shape4 shape = s.shape;
-  shape.n = int(rows.size());
-  return upload_images(be_, shape, images, labels);
+  for (int i : rows)
+    HEP2_CHECK(i >= 0 && size_t(i) < data_.size(), "cell ", i, " of ", data_.size());
+  const Dataset s = source_(pp, &rows);
+  bool same = s.size() == rows.size();
+  for (size_t k = 0; same && k < rows.size(); ++k)
+    same = s.labels[k] == data_.labels[size_t(rows[k])];
+  HEP2_CHECK(same, "the cells under ", to_string(p), " are not those as they are");
+  return upload_images(be_, s.shape, s.images, s.labels);
 }
 
 }  // namespace hep2

@@ -1,7 +1,7 @@
 // Feature augmentation through the binary: --clf-augment adds photometric copies of the labelled
-// cells to the linear classifier's rows (metrics.json counts them), `train-clf` makes the same
-// copies again from the run's cells and DCAE (the same classifier, bit for bit), and the option
-// is refused where it has no meaning.
+// cells to the classifier's rows (metrics.json counts them), `train-clf` makes the same copies
+// again from the run's cells and DCAE (the same classifier, bit for bit), and the option is
+// refused where it has no meaning.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -85,12 +85,34 @@ TEST(ClfAugment, OnlyBelowTheGivenNumberOfLabelledCells) {
   fs::remove_all(dir);
 }
 
-TEST(ClfAugment, RefusedWithoutTheLinearClassifierOrWithAnUnknownChange) {
+// The paper's MLP learns from the copies too: each member from the copies of the cells it fits,
+// not of those it stops on.
+TEST(ClfAugment, TheMlpLearnsFromTheCopiesOfTheCellsItFits) {
+  const std::string dir = hep2::test::fresh_temp_dir("hep2_augment_", "mlp");
+  Result r = run_hep2(
+      "run --device cpu --threads 1 --synth-count 200 --size 16 --channels 4,8 --epochs 1 "
+      "--batch 16 --seed 3 --holdout random --clf-epochs 3 --clf-ensemble 2 --train-cells 60 "
+      "--clf-augment gamma2 --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const nlohmann::json t = read_json(dir + "/metrics.json").at("training");
+  ASSERT_EQ(t.at("classifiers").size(), 2u);
+  for (const nlohmann::json& c : t.at("classifiers")) {
+    EXPECT_GT(c.at("validation_cells").get<size_t>(), 0u);
+    EXPECT_EQ(c.at("copied_rows"), c.at("cells"));
+  }
+  EXPECT_NE(r.output.find("also learning from photometric copies (gamma2)"), std::string::npos)
+      << r.output;
+  fs::remove_all(dir);
+}
+
+TEST(ClfAugment, RefusedForTheHybridOrWithAnUnknownChange) {
   const std::string dir = hep2::test::fresh_temp_dir("hep2_augment_", "bad");
-  Result mlp = run_hep2("run --device cpu --synth-count 100 --clf-augment gamma2 --out " + dir);
-  EXPECT_EQ(mlp.code, 1) << mlp.output;
-  EXPECT_NE(mlp.output.find("--clf-augment"), std::string::npos) << mlp.output;
-  EXPECT_NE(mlp.output.find("--classifier linear"), std::string::npos) << mlp.output;
+  // (The supervised baseline ignores the classifier's options, so the preset combines with it.)
+  Result hybrid =
+      run_hep2("run --device cpu --synth-count 100 --method hybrid --clf-augment gamma2 --out " + dir);
+  EXPECT_EQ(hybrid.code, 1) << hybrid.output;
+  EXPECT_NE(hybrid.output.find("--clf-augment"), std::string::npos) << hybrid.output;
+  EXPECT_NE(hybrid.output.find("needs --method dcae"), std::string::npos) << hybrid.output;
   Result typo = run_hep2("run " + kRun + " --clf-augment gama2 --out " + dir);
   EXPECT_EQ(typo.code, 1) << typo.output;
   EXPECT_NE(typo.output.find("gammaG"), std::string::npos) << typo.output;

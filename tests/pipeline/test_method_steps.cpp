@@ -252,8 +252,7 @@ TEST(ClassifierFit, LeastSquaresSeparatesBlobsAndNetworkMembersDifferDeterminist
 // Photometric copies (feature augmentation) are labelled rows of their cell: exact duplicates of
 // every training cell change nothing (the ridge is relative to the row count, each fold of the
 // ridge's cross-validation holds a cell and its copy together, so every fold's fit and score is
-// the same); copies that differ move the fit; a copy of a non-training cell and copies for the
-// networks are refused.
+// the same); copies that differ move the fit; a copy of a non-training cell is refused.
 TEST(ClassifierFit, PhotometricCopiesAreLabelledRowsOfTheirCells) {
   BlobFit t;
   ClassifierSettings s;
@@ -281,8 +280,8 @@ TEST(ClassifierFit, PhotometricCopiesAreLabelledRowsOfTheirCells) {
       fit_feature_classifier(*t.be, g, t.labels, t.cells, t.train, {}, same, t.cfg, s, 1);
   EXPECT_EQ(doubled.ridge, plain.ridge);
   EXPECT_EQ(doubled.training_rows, 2 * plain.training_rows);
-  EXPECT_EQ(doubled.copied_rows, t.train.size());
-  EXPECT_EQ(plain.copied_rows, 0u);
+  EXPECT_EQ(doubled.members[0].copied_rows, t.train.size());
+  EXPECT_EQ(plain.members[0].copied_rows, 0u);
   const std::vector<float> w_plain = plain.members[0].net->block().get_params(*t.be),
                            w_doubled = doubled.members[0].net->block().get_params(*t.be);
   ASSERT_EQ(w_plain.size(), w_doubled.size());
@@ -303,15 +302,49 @@ TEST(ClassifierFit, PhotometricCopiesAreLabelledRowsOfTheirCells) {
   stray.of[0] = t.test[0];
   EXPECT_THROW(fit_feature_classifier(*t.be, k, t.labels, t.cells, t.train, {}, stray, t.cfg, s, 1),
                Error);
+}
+
+// The MLP learns from the copies of the cells it fits, never from copies of the cells it stops
+// on (that would score it on cells it has learned), and takes each copy's label from its cell.
+TEST(ClassifierFit, NetworksLearnFromCopiesOfTheCellsTheyFitOnly) {
+  BlobFit t;
+  t.cfg.hidden = {8};
+  ClassifierSettings s;
   s.kind = ClassifierKind::Mlp;
-  CopiedRows any;
-  DeviceFeatures m = with_copies(0.0f, any);
-  try {
-    fit_feature_classifier(*t.be, m, t.labels, t.cells, t.train, {}, any, t.cfg, s, 1);
-    ADD_FAILURE() << "copies for the MLP were not refused";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("{clf_augment}"), std::string::npos) << e.what();
+  s.network.holdout.mode = Holdout::Random;
+  s.network.ensemble = 2;
+  s.network.train.epochs = 30;
+  s.network.train.batch = 16;
+  s.network.optimizer.lr = 1e-2f;
+  Features e = t.d;
+  CopiedRows copies;
+  for (size_t k = 0; k < t.train.size(); ++k) {
+    for (int j = 0; j < 4; ++j) e.x.push_back(1.5f * t.d.x[size_t(t.train[k]) * 4 + size_t(j)]);
+    e.labels.push_back(-1);  // not read: the copy's label is its cell's
+    copies.rows.push_back(90 + int(k));
+    copies.of.push_back(t.train[k]);
   }
+  DeviceFeatures f = upload(*t.be, e);
+  const FittedClassifier c =
+      fit_feature_classifier(*t.be, f, t.labels, t.cells, t.train, {}, copies, t.cfg, s, 3);
+  ASSERT_EQ(c.members.size(), 2u);
+  for (const FittedMember& m : c.members) {
+    EXPECT_GT(m.cells.val.size(), 0u);
+    EXPECT_EQ(m.cells.fit.size() + m.cells.val.size(), t.train.size());
+    EXPECT_EQ(m.copied_rows, m.cells.fit.size());  // every fitted cell's copy, no stopping cell's
+  }
+  const std::vector<int32_t> pred =
+      argmax_rows(predict_probabilities(c.nets(), samples_of(f), t.test), 3);
+  int right = 0;
+  for (size_t i = 0; i < t.test.size(); ++i) right += pred[i] == t.d.labels[size_t(t.test[i])];
+  EXPECT_GE(right, 27) << "of 30";
+
+  DeviceFeatures g = upload(*t.be, t.d);
+  const FittedClassifier plain =
+      fit_feature_classifier(*t.be, g, t.labels, t.cells, t.train, {}, {}, t.cfg, s, 3);
+  EXPECT_EQ(plain.members[0].copied_rows, 0u);
+  EXPECT_NE(plain.members[0].net->block().get_params(*t.be),
+            c.members[0].net->block().get_params(*t.be));
 }
 
 }  // namespace

@@ -55,6 +55,10 @@ CellList open_cell_list(const std::string& path);
 // error that lists the known classes. Cells without a label are dropped.
 CellList keep_classes(const CellList& list, const std::vector<std::string>& names);
 
+// The cells at `rows` (indices into list.cells, in that order), classes and columns kept: reading
+// a few cells again without reading them all. Throws on an index out of range.
+CellList select_cells(const CellList& list, const std::vector<int>& rows);
+
 // Class names in a deterministic order: sorted numerically when every name is a non-negative
 // integer ("2" before "10"), otherwise alphabetically (byte order).
 std::vector<std::string> sorted_class_names(std::vector<std::string> names);

@@ -30,9 +30,10 @@ struct CellLabels {
 };
 
 // Extra labelled rows of the features: row rows[k] is training cell of[k] read again under a
-// photometric change (feature augmentation, photometric.h). A copy takes its cell's label and,
-// when the ridge is chosen by cross-validation, its cell's fold, so that no fold is scored on
-// copies of cells it was fitted on.
+// photometric change (feature augmentation, photometric.h). A copy takes its cell's label and
+// goes where its cell goes: into the least squares' cross-validation fold of its cell, so that no
+// fold is scored on copies of cells it was fitted on; into a network's training only when its cell
+// is not in that network's early-stopping slice, so that no network stops on cells it learned.
 struct CopiedRows {
   std::vector<int> rows, of;
   size_t size() const { return rows.size(); }
@@ -63,7 +64,8 @@ struct FittedMember {
   std::unique_ptr<Trainer> net;
   int best_epoch = 0;
   std::vector<EpochStat> epochs;
-  HoldoutSplit cells;  // what it fitted and stopped on (and why it had no early stopping)
+  HoldoutSplit cells;      // what it fitted and stopped on (and why it had no early stopping)
+  size_t copied_rows = 0;  // photometric copies it learned from (least squares: each view's row)
 };
 
 struct FittedClassifier {
@@ -72,7 +74,6 @@ struct FittedClassifier {
   double temperature = 0;    // least squares: the calibration of its scores; 0 for networks
   double ridge = 0;          // least squares: the ridge used (chosen when asked for with 0)
   size_t training_rows = 0;  // least squares: the rows it was solved on (copies included)
-  size_t copied_rows = 0;    // least squares: of which photometric copies
   SelfTrainingReport self_training;  // least squares: its rounds on the unlabelled cells
   double seconds = 0;
   std::vector<Trainer*> nets() const;
@@ -82,11 +83,13 @@ struct FittedClassifier {
 using MemberStart = std::function<void(int member, const HoldoutSplit& cells)>;
 
 // opts.ensemble networks made by `make`: member k is seeded from seed + 1000 k (its weights from
-// that + 1) and stops early on hold_out_validation(..., k, seed).
+// that + 1) and stops early on hold_out_validation(..., k, seed). It also trains on the copies of
+// the cells it fits (`labels` must hold the copies' rows too; none for images).
 FittedClassifier fit_network_ensemble(Backend& be, const std::function<Network()>& make,
                                       const SampleSet& x, const Buffer<int32_t>& labels,
                                       const CellLabels& cells, const std::vector<int>& train,
-                                      const NetworkFitOptions& opts, uint64_t seed,
+                                      const CopiedRows& copies, const NetworkFitOptions& opts,
+                                      uint64_t seed,
                                       const MemberStart& on_start = {},
                                       const ProgressFn& progress = {});
 
@@ -94,8 +97,8 @@ FittedClassifier fit_network_ensemble(Backend& be, const std::function<Network()
 // the training rows: fits the scaler, standardises f in place, then fits the networks or solves
 // the least squares (one member holding its scores as a dense layer). `unlabelled`: rows of f
 // whose labels are not to be used; the least squares self-trains on them when asked to.
-// `copies`: labelled copies of training cells (least squares only: the networks refuse them),
-// standardised with the scaler fitted on the training rows and the copies together.
+// `copies`: labelled copies of training cells, standardised with the scaler fitted on the training
+// rows and the copies together (`labels` need not cover their rows: the cells' labels are used).
 FittedClassifier fit_feature_classifier(Backend& be, DeviceFeatures& f,
                                         const Buffer<int32_t>& labels, const CellLabels& cells,
                                         const std::vector<int>& train,

@@ -13,8 +13,12 @@
 
 namespace hep2 {
 
-// The cells preprocessed with the given options (files, or a synthetic generator).
-using CellSource = std::function<Dataset(const PreprocessOptions&)>;
+// The cells preprocessed with the given options (files, or a synthetic generator): all of them
+// when `rows` is null, else only cells *rows (indices into all of them), in that order.
+using CellSource = std::function<Dataset(const PreprocessOptions&, const std::vector<int>* rows)>;
+
+// The source of the cells of `list` (read from their files each time it is asked).
+CellSource cells_of(CellList list, const Progress& progress = {});
 
 class ResidentCells {
  public:
@@ -30,7 +34,7 @@ class ResidentCells {
   const DeviceImages& at(int size);
   const DeviceImages& gradient_magnitudes();
   // Cells `rows` at input size `size` under the photometric change p, made now and not kept:
-  // feature augmentation reads the labelled cells once per change and reading.
+  // feature augmentation reads the labelled cells (only those) once per change and reading.
   DeviceImages copies(int size, const Photometric& p, const std::vector<int>& rows) const;
 
  private:
