@@ -13,20 +13,13 @@ import tempfile
 from fractions import Fraction
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checks import Checks  # noqa: E402
+
 import numpy as np
 
 TOOL = Path(__file__).resolve().parents[2] / "tools" / "aggregate_probabilities.py"
-failures = []
-passed = 0
-
-
-def check(name, condition, detail=""):
-    global passed
-    if condition:
-        passed += 1
-    else:
-        failures.append(f"{name}: {detail}")
-        print(f"FAILED {name}: {detail}")
+check = Checks()
 
 
 def write_run(folder, probs, labels, rows=None):
@@ -168,8 +161,7 @@ def main():
     r = tool(str(tmp / "none"), expect_ok=False)
     check("names the missing file", r.returncode != 0 and "test_probabilities.npy" in r.stderr, r.stderr)
 
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return check.summary()
 
 
 if __name__ == "__main__":

@@ -9,18 +9,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checks import Checks  # noqa: E402
+
 TOOL = Path(__file__).resolve().parents[2] / "tools" / "id_halves_split.py"
-failures = []
-passed = 0
-
-
-def check(name, condition, detail=""):
-    global passed
-    if condition:
-        passed += 1
-    else:
-        failures.append(f"{name}: {detail}")
-        print(f"FAILED {name}: {detail}")
+check = Checks()
 
 
 def write(path, header, rows):
@@ -98,5 +91,4 @@ with tempfile.TemporaryDirectory() as tmp:
     r = tool(data / "manifest.csv", tmp / "x.csv", "--part", "test")
     check("a part with no cells is refused", r.returncode != 0 and "'test'" in r.stderr, r.stderr)
 
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+sys.exit(check.summary())
