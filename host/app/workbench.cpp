@@ -727,6 +727,18 @@ FittedClassifier Workbench::train_clf(DeviceFeatures& f, const Buffer<int32_t>& 
   const ClassifierSettings settings = classifier_settings();
   // --data-parallel: every rank trains the MLP, rank 0 speaks and writes.
   const bool writes = writes_run_files(opt);
+  // Measured on I3A (docs/accuracy.md, "Small labelled sets"): on a few specimens the latent and
+  // its MLP score far below the preset's reading, whatever the MLP's settings.
+  constexpr size_t kFewLabelledCells = 2000;
+  if (writes && !few_cells_noted_ && settings.kind == ClassifierKind::Mlp &&
+      opt.features == FeatureKind::Latent && train.size() < kFewLabelledCells) {
+    std::fprintf(stderr,
+                 "note: the MLP on the latent learns from %zu labelled cells; below %zu, "
+                 "--preset real scored far higher on other specimens (docs/accuracy.md, "
+                 "\"Small labelled sets\")\n",
+                 train.size(), kFewLabelledCells);
+    few_cells_noted_ = true;
+  }
   FittedClassifier clf = fit_feature_classifier(
       *be_, f, device_labels, CellLabels{labels, groups(), int(class_names_.size())}, train,
       unlabelled, copies, cfg,

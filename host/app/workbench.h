@@ -200,6 +200,7 @@ class Workbench {
   SplitIndices split_;
   std::vector<int> labelled_;
   std::vector<std::string> class_names_, groups_;
+  bool few_cells_noted_ = false;  // the note on the paper's MLP and few labelled cells, said once
   mutable ProgressLine progress_;
 };
 

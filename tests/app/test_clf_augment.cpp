@@ -44,6 +44,7 @@ TEST(ClfAugment, CopiesJoinTheLinearClassifierAndTrainClfMakesThemAgain) {
       std::string::npos)
       << r.output;
   EXPECT_EQ(read_json(dir + "/config.json").at("clf_augment"), nlohmann::json({"gamma2", "blur1"}));
+  EXPECT_EQ(r.output.find("note: the MLP"), std::string::npos) << r.output;  // the preset's reading
 
   // train-clf reads the cells again through the run's DCAE: the same copies, the same classifier.
   const std::string before = bytes_of(dir + "/mlp.ckpt");
