@@ -236,8 +236,9 @@ std::vector<Setting> make_table() {
                     "both joined by '+'), e.g. gamma2 blur1: staining strength and focus that "
                     "differ between specimens stop looking like patterns. Costs one more "
                     "feature extraction of the labelled cells per change; none by default. "
-                    "Measured to lift the least squares on --features stats, not the MLP on "
-                    "the latent (docs/accuracy.md)",
+                    "On I3A they lifted the least squares on --features stats on one split "
+                    "of specimens and lowered it on another, and lowered the MLP on the latent: "
+                    "check on your own folds (docs/accuracy.md)",
                     [](const O& o) { return photometric_problem(o.clf_augment).empty(); },
                     "must list photometric changes: gammaG (G in (0, 10]) or blurS (S in (0, 20]) "
                     "or both joined by '+', e.g. gamma2 blur1"));
