@@ -9,6 +9,7 @@
 
 #include "choices.h"
 #include "hep2/core/error.h"
+#include "hep2/core/joined.h"
 #include "data_parallel.h"
 #include "hep2/dist/gradient_sum.h"
 #include "hep2/dist/placement.h"
@@ -673,12 +674,6 @@ std::string self_training_of(const SelfTrainingReport& r) {
   return "; self-trained over " + std::to_string(r.rounds) + " rounds on " +
          std::to_string(r.unlabelled_rows) + " unlabelled rows (" + std::to_string(pseudo) +
          " pseudo-labelled in the last)";
-}
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string s;
-  for (const std::string& n : names) s += (s.empty() ? "" : ", ") + n;
-  return s;
 }
 
 // The photometric copies among the training rows, in words ("" when there are none).

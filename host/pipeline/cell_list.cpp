@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "hep2/core/error.h"
+#include "hep2/core/joined.h"
 #include "hep2/pipeline/class_folders.h"
 #include "hep2/pipeline/icpr2012.h"
 #include "hep2/pipeline/manifest.h"
@@ -25,12 +26,6 @@ std::string lower(std::string s) {
 bool is_count(const std::string& s) {
   return !s.empty() && s.size() < 10 &&
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
-  return out;
 }
 
 }  // namespace
