@@ -22,6 +22,7 @@
 #include "hep2/pipeline/feature_rows.h"
 #include "hep2/pipeline/cell_list.h"
 #include "hep2/pipeline/model_json.h"
+#include "hep2/pipeline/saved_models.h"
 #include "hep2/pipeline/synth.h"
 #include "hep2/pipeline/trainer_checkpoint.h"
 #include "hep2/report/confusion_png.h"
@@ -340,17 +341,7 @@ TrainedDcae Workbench::train_ae(bool resume, const DcaeMember& member, AeInput i
   AeTrainState state;
   const std::string file = ae_file(member, input);
   if (resume && fs::exists(file)) {
-    Checkpoint c = load_checkpoint(file);
-    if (c.header.value("kind", "") != "dcae" ||
-        c.header.value("config", nlohmann::json()) != to_json(ae.config))
-      fail(file, ": was written for another model than config.json describes; cannot resume");
-    restore_trainer(file, net, c);
-    try {
-      state = ae_train_state_from_json(c.header.at("train_state"));
-    } catch (const nlohmann::json::exception& e) {
-      fail(file, ": the checkpoint's training state is not what hep2 writes (", e.what(),
-           "); start again without --resume");
-    }
+    state = resume_dcae(file, net, ae.config);
     if (state.finished(epochs))
       std::fprintf(stderr, "%s: trained (%d epochs)\n", file.c_str(), epochs);
     else
@@ -447,31 +438,9 @@ void Workbench::train_member(bool resume, const DcaeMember& member) {
 }
 
 TrainedDcae Workbench::load_ae(const DcaeMember& member, AeInput input, int size) const {
-  const std::string file = ae_file(member, input);
-  try {
-    if (!fs::exists(file)) fail(file, " does not exist: run `hep2 train-ae --out ", run_dir, "` first");
-    Checkpoint c = load_checkpoint(file);
-    if (c.header.value("kind", "") != "dcae")
-      fail(file, ": not a DCAE checkpoint (kind '", c.header.value("kind", ""), "'); point --out at a run ",
-           "folder made by `hep2 train-ae`, or retrain");
-    TrainedDcae ae;
-    ae.config = dcae_config_from_json(c.header.at("config"));
-    if (ae.config.height != opt.size)
-      fail(file, ": the model takes ", ae.config.height, "x", ae.config.width,
-           " inputs but --size is ", opt.size);
-    // Convolutions and pooling have the same parameters at every input size: the trained network,
-    // rebuilt for another size, reads the cells at that size.
-    if (size > 0) ae.config.height = ae.config.width = size;
-    ae.config.validate();
-    Dcae m = build_dcae(ae.config);
-    ae.latent_end = m.latent_end;
-    ae.net = std::make_unique<Trainer>(*be_, std::move(m.net), opt.batch, adam(ae_lr(input), 0.f));
-    restore_trainer(file, *ae.net, c);
-    return ae;
-  } catch (const nlohmann::json::exception& e) {
-    fail(file, ": the checkpoint's header is not what hep2 writes (", e.what(),
-         "); retrain with `hep2 train-ae` / `hep2 train-clf`");
-  }
+  return load_dcae(*be_, ae_file(member, input),
+                   {opt.size, size, opt.batch, adam(ae_lr(input), 0.f)},
+                   {"hep2 train-ae --out " + run_dir});
 }
 
 FeatureOptions Workbench::feature_options() const {
@@ -812,46 +781,11 @@ FittedClassifier Workbench::train_supervised(const std::vector<int>& train) {
 
 FittedClassifier Workbench::load_clf(int inputs, int classes, const Reading& reading) {
   const std::string stem = "mlp" + reading.tag;
-  FittedClassifier fitted;
-  int count = 1;
-  for (int k = 0; k < count; ++k) {
-    const std::string file = member_file(stem, k);
-    try {
-      if (!fs::exists(file))
-        fail(file, " does not exist: run `hep2 train-clf --out ", run_dir, "` first");
-      Checkpoint c = load_checkpoint(file);
-      if (c.header.value("kind", "") != "mlp")
-        fail(file, ": not a classifier checkpoint (kind '", c.header.value("kind", ""),
-             "'); retrain it with `hep2 train-clf --out ", run_dir, "`");
-      if (k == 0) count = std::max(1, c.header.value("ensemble", 1));
-      const MlpConfig cfg = mlp_config_from_json(c.header.at("config"));
-      if (inputs > 0 && cfg.inputs != inputs)
-        fail(file, ": the classifier takes ", cfg.inputs, " features but the features have ",
-             inputs, " per cell; extract them with the same DCAE");
-      if (classes > 0 && cfg.classes != classes)
-        fail(file, ": the classifier has ", cfg.classes, " classes but the data has ", classes);
-      // Every member standardises the same way: the scaler is fitted once on the training cells.
-      FeatureScaler s{c.header.at("feature_mean").get<std::vector<float>>(),
-                      c.header.at("feature_inv_std").get<std::vector<float>>()};
-      if (k == 0) {
-        class_names_ = c.header.value("class_names", class_names_);
-        fitted.scaler = std::move(s);
-        fitted.temperature = c.header.value("temperature", 0.0);
-        inputs = cfg.inputs;
-        classes = cfg.classes;
-      } else if (s.mean != fitted.scaler.mean || s.inv_std != fitted.scaler.inv_std) {
-        fail(file, " belongs to another training than ", member_file(stem, 0),
-             " (its feature scaling differs); retrain with `hep2 train-clf --out ", run_dir, "`");
-      }
-      auto mlp = std::make_unique<Trainer>(*be_, build_mlp(cfg), opt.clf_batch, adam(opt.clf_lr, 0.f));
-      restore_trainer(file, *mlp, c);
-      fitted.members.push_back({std::move(mlp), c.header.value("best_epoch", 0), {}, {}});
-    } catch (const nlohmann::json::exception& e) {
-      fail(file, ": the checkpoint's header is not what hep2 writes (", e.what(),
-           "); retrain with `hep2 train-ae` / `hep2 train-clf`");
-    }
-  }
-  return fitted;
+  SavedClassifier saved = load_classifier(
+      *be_, [&](int k) { return member_file(stem, k); },
+      {inputs, classes, opt.clf_batch, adam(opt.clf_lr, 0.f)}, {"hep2 train-clf --out " + run_dir});
+  if (!saved.class_names.empty()) class_names_ = std::move(saved.class_names);
+  return std::move(saved.fitted);
 }
 
 std::vector<float> Workbench::reading_probabilities(DeviceFeatures& f, const Reading& reading,
