@@ -20,8 +20,8 @@
 #include "hep2/pipeline/cell_list.h"
 #include "hep2/pipeline/preprocess.h"
 #include "hep2/pipeline/synth.h"
+#include "hep2/pipeline/unlabelled_cells.h"
 #include "hep2/report/predictions.h"
-#include "unlabelled.h"
 #include "workbench.h"
 
 namespace fs = std::filesystem;

@@ -8,7 +8,7 @@
 #include "choices.h"
 #include "hep2/core/error.h"
 #include "hep2/pipeline/photometric.h"
-#include "unlabelled.h"
+#include "hep2/pipeline/unlabelled_cells.h"
 
 namespace hep2::app {
 namespace {

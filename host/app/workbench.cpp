@@ -25,12 +25,12 @@
 #include "hep2/pipeline/saved_models.h"
 #include "hep2/pipeline/synth.h"
 #include "hep2/pipeline/trainer_checkpoint.h"
+#include "hep2/pipeline/unlabelled_cells.h"
 #include "hep2/report/confusion_png.h"
 #include "hep2/report/csv.h"
 #include "hep2/report/image_grid.h"
 #include "hep2/report/line_plot.h"
 #include "settings.h"
-#include "unlabelled.h"
 
 namespace fs = std::filesystem;
 

@@ -126,6 +126,10 @@ TEST(SavedModels, ADcaeIsRebuiltForTheReadingSizeAndRefusedAtAnotherTrainingSize
   save_trainer(dir.file("mlp.ckpt"), mlp, {{"kind", "mlp"}, {"config", to_json(small_mlp(4, 3))}});
   expect_all(error_of([&] { load_dcae(*be, dir.file("mlp.ckpt"), {16, 0, 4, OptimizerConfig{}}, remedy); }),
              {"mlp.ckpt", "not a DCAE checkpoint", "hep2 train-ae --out R"});
+  // A hand-made header without the architecture: named, not an internal error.
+  save_trainer(dir.file("bare.ckpt"), t, {{"kind", "dcae"}});
+  expect_all(error_of([&] { load_dcae(*be, dir.file("bare.ckpt"), {16, 0, 4, OptimizerConfig{}}, remedy); }),
+             {"bare.ckpt", "header is not what hep2 writes", "hep2 train-ae --out R"});
 }
 
 TEST(SavedModels, ResumingRestoresTheTrainingStateOfTheSameModelOnly) {

@@ -1,5 +1,6 @@
-// open_unlabelled: lists images to classify; unlabelled_sources: reads --unlabeled.
-#include "unlabelled.h"
+// Cells without labels: open_unlabelled lists images to classify; unlabelled_sources reads what
+// --unlabeled names.
+#include "hep2/pipeline/unlabelled_cells.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -8,7 +9,7 @@
 
 namespace fs = std::filesystem;
 
-namespace hep2::app {
+namespace hep2 {
 namespace {
 bool is_image(const fs::path& p) {
   std::string e = p.extension().string();
@@ -68,4 +69,4 @@ UnlabelledSources unlabelled_sources(const std::string& value) {
   return u;
 }
 
-}  // namespace hep2::app
+}  // namespace hep2

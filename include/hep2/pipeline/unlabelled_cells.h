@@ -1,10 +1,11 @@
-// Unlabelled cells: the images `hep2 classify` is given, and what --unlabeled names.
+// Cells without labels: the images `hep2 classify` is given, and where the unlabelled cells that
+// --unlabeled names come from.
 #pragma once
 #include <string>
 
 #include "hep2/pipeline/cell_list.h"
 
-namespace hep2::app {
+namespace hep2 {
 
 // One image file, a flat folder of images, or any layout the training readers accept (labels then
 // are kept but not needed).
@@ -18,4 +19,4 @@ struct UnlabelledSources {
 };
 UnlabelledSources unlabelled_sources(const std::string& value);
 
-}  // namespace hep2::app
+}  // namespace hep2

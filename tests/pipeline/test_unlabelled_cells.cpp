@@ -1,0 +1,80 @@
+// Cells without labels: what --unlabeled names (the keywords train and test, or a path), and the
+// images open_unlabelled finds in one file, a flat folder (masks paired, never taken as cells) or
+// a labelled layout (its labels kept); bad paths are refused naming them and what to give.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "data_fixtures.h"
+#include "hep2/pipeline/unlabelled_cells.h"
+
+namespace hep2 {
+namespace {
+
+using test::error_of;
+using test::gradient8;
+using test::TempDir;
+using test::write_image;
+using test::write_text;
+
+TEST(UnlabelledCells, KeywordsNameTheRunsOwnCellsAndAnythingElseIsAPath) {
+  const UnlabelledSources none = unlabelled_sources("");
+  EXPECT_FALSE(none.train || none.test || !none.path.empty());
+  EXPECT_TRUE(unlabelled_sources("train").train);
+  EXPECT_FALSE(unlabelled_sources("train").test);
+  for (const char* both : {"train,test", "test,train"}) {
+    const UnlabelledSources u = unlabelled_sources(both);
+    EXPECT_TRUE(u.train && u.test && u.path.empty()) << both;
+  }
+  // A folder called train, or a word beside the keywords, is a path: never half-read as keywords.
+  for (const char* path : {"data/train", "train,more", "./test", "trains"}) {
+    const UnlabelledSources u = unlabelled_sources(path);
+    EXPECT_FALSE(u.train || u.test) << path;
+    EXPECT_EQ(u.path, path);
+  }
+}
+
+TEST(UnlabelledCells, AFlatFolderGivesItsImagesInNameOrderWithTheirMasks) {
+  TempDir dir;
+  write_image(dir.file("cells/b.png"), gradient8(8, 8));
+  write_image(dir.file("cells/a.tif"), gradient8(8, 8));
+  write_image(dir.file("cells/a_mask.png"), gradient8(8, 8));
+  write_text(dir.file("cells/notes.txt"), "not an image");
+  const CellList list = open_unlabelled(dir.str() + "/cells");
+  ASSERT_EQ(list.cells.size(), 2u);
+  EXPECT_EQ(list.cells[0].path, dir.file("cells/a.tif"));
+  EXPECT_EQ(list.cells[0].mask, dir.file("cells/a_mask.png"));
+  EXPECT_EQ(list.cells[1].path, dir.file("cells/b.png"));
+  EXPECT_EQ(list.cells[1].mask, "");
+  for (const CellRecord& c : list.cells) EXPECT_EQ(c.label, -1);
+  // One image alone.
+  const CellList one = open_unlabelled(dir.file("cells/b.png"));
+  ASSERT_EQ(one.cells.size(), 1u);
+  EXPECT_EQ(one.cells[0].label, -1);
+}
+
+TEST(UnlabelledCells, AFolderOfClassFoldersIsReadAsTrainingDataIs) {
+  TempDir dir;
+  write_image(dir.file("set/Golgi/1.png"), gradient8(8, 8));
+  write_image(dir.file("set/Centromere/2.png"), gradient8(8, 8));
+  const CellList list = open_unlabelled(dir.str() + "/set");
+  ASSERT_EQ(list.cells.size(), 2u);
+  EXPECT_EQ(list.class_names.size(), 2u);
+}
+
+TEST(UnlabelledCells, BadPathsAreRefusedSayingWhatToGive) {
+  TempDir dir;
+  const std::string missing = dir.str() + "/nowhere";
+  const std::string e1 = error_of([&] { open_unlabelled(missing); });
+  EXPECT_NE(e1.find(missing), std::string::npos) << e1;
+  EXPECT_NE(e1.find("a folder of images or a manifest CSV"), std::string::npos) << e1;
+  write_text(dir.file("notes.txt"), "x");
+  const std::string e2 = error_of([&] { open_unlabelled(dir.file("notes.txt")); });
+  EXPECT_NE(e2.find("not an image file"), std::string::npos) << e2;
+  write_text(dir.file("empty/notes.txt"), "x");
+  const std::string e3 = error_of([&] { open_unlabelled(dir.str() + "/empty"); });
+  EXPECT_NE(e3.find("holds no images"), std::string::npos) << e3;
+}
+
+}  // namespace
+}  // namespace hep2
