@@ -304,7 +304,7 @@ E2E_DIR=$BUILD_DIR/e2e
 rm -rf "$E2E_DIR" && mkdir -p "$E2E_DIR"
 # The embedded data (2000 synthetic cells) and hep2 run's defaults, but 5 DCAE epochs instead of
 # 15: the same comparison in a third of the time.
-RUN_ARGS=(--seed 1 --epochs 5)
+RUN_ARGS=(--seed 1 --epochs 5 --ae-min-steps 0)
 CPU_RUN_CAP=240
 [ "$MODE" = local ] && CPU_RUN_CAP=900  # two CPU runs side by side on a small machine
 CV_ARGS=(--synth-count 300 --folds 2 --seeds 1)

@@ -106,7 +106,7 @@ echo "slurm_check: slurmctld and slurmd up ($(sinfo -h -o '%N %T %c CPUs'))"
 
 # ---- the two job scripts, tiny settings ------------------------------------------------------
 export HEP2="$hep2"
-export HEP2_ARGS="--device cpu --synth-count 100 --size 16 --channels 4,8 --epochs 1 --clf-epochs 3"
+export HEP2_ARGS="--device cpu --synth-count 100 --size 16 --channels 4,8 --epochs 1 --ae-min-steps 0 --clf-epochs 3"
 export FOLDS=2 SEEDS=1,2
 cd "$work"
 # One CPU per task: the node has 2.

@@ -190,7 +190,9 @@ std::vector<Setting> make_table() {
                     "must be in 1..20"));
   t.push_back(value("ae_min_steps", &O::ae_min_steps, kDcae, kAe,
                     "At least this many autoencoder steps: on small data the epochs rise to reach "
-                    "it, so that a few hundred cells train as long as thousands (0: --epochs alone)",
+                    "it (1000 steps of 64 are 91 epochs of 700 cells, 15 of 4,300 or more), so "
+                    "that a few hundred cells do not stop after a couple of hundred steps; 0: "
+                    "--epochs alone (as a run folder's config.json written without this key)",
                     [](const O& o) { return o.ae_min_steps >= 0 && o.ae_min_steps <= 10000000; },
                     "must be in 0..10000000"));
   t.push_back(value("unlabeled", &O::unlabeled, kDcae, kAe | kLabelled,
@@ -350,6 +352,9 @@ nlohmann::json to_json(const Options& o) {
 
 void merge_json(Options& o, const nlohmann::json& j, JsonSource source) {
   if (!j.is_object()) fail("expected a JSON object of settings, e.g. {\"epochs\": 30}");
+  // A config.json that hep2 wrote (it records the version) before ae_min_steps existed trained
+  // its DCAEs for --epochs alone: resumed or repeated, it must train the same steps.
+  if (j.contains("version") && !j.contains("ae_min_steps")) o.ae_min_steps = 0;
   for (const Setting& s : settings()) {
     if (!j.contains(s.key) || (source == JsonSource::RunFolder && !s.from_run)) continue;
     try {

@@ -84,8 +84,8 @@ std::vector<std::string> temporaries_in(const std::string& dir) {
 }
 
 // The settings shared by the runs below: tiny and fast, on the CPU.
-const std::string kTrain = "train-ae --device cpu --threads 1 --size 16 --epochs 1 --batch 8 --no-augment ";
-const std::string kRun = "run --device cpu --threads 1 --size 16 --epochs 1 --batch 8 --no-augment "
+const std::string kTrain = "train-ae --device cpu --threads 1 --size 16 --epochs 1 --ae-min-steps 0 --batch 8 --no-augment ";
+const std::string kRun = "run --device cpu --threads 1 --size 16 --epochs 1 --ae-min-steps 0 --batch 8 --no-augment "
                          "--clf-epochs 2 ";
 
 // ---- fixture data ------------------------------------------------------------------------------
@@ -558,7 +558,7 @@ TEST(BadInput, NonFiniteLossStopsTrainingWithoutSavingIt) {
   const std::string manifest = write_cells(dir, {"A", "B"}, 8);
   const std::string run = dir.file("run");
   // 12 training cells at batch 8: 2 steps per epoch; stop at the end of epoch 1 of 2.
-  Result first = run_hep2("train-ae --device cpu --threads 1 --size 16 --epochs 2 --batch 8 "
+  Result first = run_hep2("train-ae --device cpu --threads 1 --size 16 --epochs 2 --ae-min-steps 0 --batch 8 "
                           "--no-augment --stop-after-steps 2 --data " + manifest + " --out " + run);
   ASSERT_EQ(first.code, 0) << first.output;
   Checkpoint c = load_checkpoint(run + "/dcae.ckpt");

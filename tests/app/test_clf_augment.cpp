@@ -27,7 +27,7 @@ std::string bytes_of(const std::string& file) {
 }
 
 const std::string kRun =
-    "--device cpu --threads 1 --synth-count 200 --size 16 --channels 4,8 --epochs 1 --batch 16 "
+    "--device cpu --threads 1 --synth-count 200 --size 16 --channels 4,8 --epochs 1 --ae-min-steps 0 --batch 16 "
     "--seed 3 --features stats --classifier linear --clf-ridge 0";
 
 TEST(ClfAugment, CopiesJoinTheLinearClassifierAndTrainClfMakesThemAgain) {
@@ -91,7 +91,7 @@ TEST(ClfAugment, OnlyBelowTheGivenNumberOfLabelledCells) {
 TEST(ClfAugment, TheMlpLearnsFromTheCopiesOfTheCellsItFits) {
   const std::string dir = hep2::test::fresh_temp_dir("hep2_augment_", "mlp");
   Result r = run_hep2(
-      "run --device cpu --threads 1 --synth-count 200 --size 16 --channels 4,8 --epochs 1 "
+      "run --device cpu --threads 1 --synth-count 200 --size 16 --channels 4,8 --epochs 1 --ae-min-steps 0 "
       "--batch 16 --seed 3 --holdout random --clf-epochs 3 --clf-ensemble 2 --train-cells 60 "
       "--clf-augment gamma2 --out " + dir);
   ASSERT_EQ(r.code, 0) << r.output;

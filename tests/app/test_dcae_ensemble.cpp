@@ -88,7 +88,7 @@ class DcaeEnsemble : public ::testing::Test {
   // The DCAE's settings (train-ae takes no classifier flags; `run` adds --clf-epochs 3).
   static std::string common(uint64_t seed) {
     return "--device cpu --threads 1 --data " + cells_ + "/split.csv --size 16 --channels 8,16 "
-           "--epochs 2 --batch 16 --seed " + std::to_string(seed);
+           "--epochs 2 --ae-min-steps 0 --batch 16 --seed " + std::to_string(seed);
   }
   static std::string root_, cells_;
 };

@@ -36,7 +36,7 @@ class EndToEnd : public ::testing::Test {
     dir_ = temp_dir("run");
     // Two threads, whatever the machine: the MLP's dense products are not bit-identical across
     // thread counts (the figures below are the same at 1, 2 and 3 threads, measured).
-    result_ = run_hep2("run --device cpu --threads 2 --synth-count 400 --size 32 --epochs 4 --batch 16 "
+    result_ = run_hep2("run --device cpu --threads 2 --synth-count 400 --size 32 --epochs 4 --ae-min-steps 0 --batch 16 "
                        "--clf-epochs 40 --dropout 0.2 --out " + dir_);
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
@@ -149,7 +149,7 @@ TEST(EndToEndPreset, RealDataPresetRunsAndIsRecorded) {
   const std::string dir = temp_dir("preset");
   // The preset, then small sizes so that it runs in seconds (flags win over the preset).
   Result run = run_hep2("run --device cpu --preset real"
-                        " --synth-count 120 --size 16 --channels 4 8 --epochs 1 --batch 16"
+                        " --synth-count 120 --size 16 --channels 4 8 --epochs 1 --ae-min-steps 0 --batch 16"
                         " --clf-epochs 2 --out " + dir);
   ASSERT_EQ(run.code, 0) << run.output;
   const nlohmann::json cfg = read_json(dir + "/config.json");
@@ -178,7 +178,7 @@ TEST(EndToEndPreset, RealDataPresetRunsAndIsRecorded) {
 TEST(EndToEndTexture, StatsFeaturesWithTheLinearClassifier) {
   const std::string dir = temp_dir("texture");
   Result run = run_hep2("run --device cpu --threads 2 --synth-count 400 --size 32 --channels 8,16,16"
-                        " --epochs 4 --batch 16 --features stats --stats-stage 2 --classifier linear"
+                        " --epochs 4 --ae-min-steps 0 --batch 16 --features stats --stats-stage 2 --classifier linear"
                         " --clf-balance --out " + dir);
   ASSERT_EQ(run.code, 0) << run.output;
   hep2::npy::Array f = hep2::npy::load(dir + "/features.npy");
@@ -217,7 +217,7 @@ TEST(EndToEndTexture, StatsFeaturesWithTheLinearClassifier) {
     EXPECT_NE(bad.output.find(flag), std::string::npos) << args << ": " << bad.output;
   }
   // The preset's classifier flags do not bind the supervised baseline (its MLP trains end to end).
-  Result sup = run_hep2("run --device cpu --synth-count 60 --size 16 --channels 4 --epochs 1"
+  Result sup = run_hep2("run --device cpu --synth-count 60 --size 16 --channels 4 --epochs 1 --ae-min-steps 0"
                         " --batch 16 --clf-epochs 1 --classifier linear --features stats"
                         " --method supervised --clf-ensemble 2 --out " + dir + "_sup");
   EXPECT_EQ(sup.code, 0) << sup.output;
@@ -230,7 +230,7 @@ TEST(EndToEndTexture, StatsFeaturesWithTheLinearClassifier) {
 // reproduces the run's own figures.
 TEST(EndToEndEnsemble, MembersAreSavedLoggedAndReloaded) {
   const std::string dir = temp_dir("ensemble");
-  Result run = run_hep2("run --device cpu --synth-count 150 --size 16 --channels 8,16 --epochs 2 "
+  Result run = run_hep2("run --device cpu --synth-count 150 --size 16 --channels 8,16 --epochs 2 --ae-min-steps 0 "
                         "--batch 16 --clf-epochs 6 --clf-ensemble 3 --out " + dir);
   ASSERT_EQ(run.code, 0) << run.output;
   for (const char* f : {"mlp.ckpt", "mlp_2.ckpt", "mlp_3.ckpt"})

@@ -33,7 +33,7 @@ std::string temp_dir(const std::string& name) {
 }
 
 const std::string kSmallModel =
-    "--device cpu --threads 1 --size 16 --channels 8,16 --epochs 1 --batch 16 --features stats "
+    "--device cpu --threads 1 --size 16 --channels 8,16 --epochs 1 --ae-min-steps 0 --batch 16 --features stats "
     "--classifier linear --clf-balance";
 
 TEST(Protocol, FoldsPartitionTheCellsAndTheSummaryIsTheRunsMeanAndStd) {

@@ -34,7 +34,7 @@ std::string temp_dir(const std::string& name) {
 
 TEST(Resume, StopAndResumeIsBitIdenticalToStraightTraining) {
   const std::string common =
-      "train-ae --device cpu --threads 2 --synth-count 120 --size 32 --epochs 3 --batch 16 ";
+      "train-ae --device cpu --threads 2 --synth-count 120 --size 32 --epochs 3 --ae-min-steps 0 --batch 16 ";
   std::string a = temp_dir("a"), b = temp_dir("b"), out;
   ASSERT_EQ(run_hep2(common + "--out " + a, &out), 0) << out;
   // 96 training cells at batch 16: 6 steps per epoch; stop inside epoch 2.

@@ -181,6 +181,27 @@ TEST(Settings, TheShippedPresetsAreValidSettings) {
   EXPECT_NE(m.find("no such preset (hep2 ships paper, real)"), std::string::npos) << m;
 }
 
+// The DCAE trains at least 1000 steps by default; a run folder written before that floor existed
+// (its config.json records hep2's version but no ae_min_steps) repeats what it trained: --epochs
+// alone. A settings file of the user's own keeps the default.
+TEST(Settings, TheStepFloorIsTheDefaultButNotOfRunsWrittenBeforeIt) {
+  EXPECT_EQ(Options{}.ae_min_steps, 1000);
+  for (JsonSource source : {JsonSource::RunFolder, JsonSource::ConfigFile}) {
+    Options old;
+    merge_json(old, {{"version", "0.1.0"}, {"epochs", 15}}, source);
+    EXPECT_EQ(old.ae_min_steps, 0);
+    Options recorded;
+    merge_json(recorded, {{"version", "0.1.0"}, {"ae_min_steps", 500}}, source);
+    EXPECT_EQ(recorded.ae_min_steps, 500);
+  }
+  Options mine;
+  merge_json(mine, {{"epochs", 30}}, JsonSource::ConfigFile);
+  EXPECT_EQ(mine.ae_min_steps, 1000);
+  Options real;
+  merge_json(real, load_preset("real"), JsonSource::ConfigFile);
+  EXPECT_EQ(real.ae_min_steps, 0);  // its figures were measured at 15 epochs whatever the size
+}
+
 TEST(Settings, ErrorsNameSettingsThatTheCommandLineShowsAsFlags) {
   EXPECT_EQ(with_flags("lower the learning rate ({lr}) or use {ae_loss} bce; {not_a_key} stays"),
             "lower the learning rate (--lr) or use --ae-loss bce; {not_a_key} stays");

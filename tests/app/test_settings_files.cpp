@@ -32,7 +32,7 @@ std::string bytes_of(const std::string& file) {
 }
 
 const std::string kSmall =
-    "--device cpu --threads 1 --synth-count 120 --size 16 --channels 4,8 --epochs 1 --batch 16 "
+    "--device cpu --threads 1 --synth-count 120 --size 16 --channels 4,8 --epochs 1 --ae-min-steps 0 --batch 16 "
     "--features stats --classifier linear --clf-balance --seed 5";
 
 TEST(SettingsFiles, ARunsConfigRepeatsItAndFlagsStillWin) {

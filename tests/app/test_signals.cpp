@@ -42,7 +42,7 @@ std::string temp_dir(const std::string& name) {
 // exactly), while each test stays a few seconds (about a minute under the sanitizers, where the
 // default DCAE at this size took almost three).
 const std::string kData = "--device cpu --threads 1 --synth-count 160 --size 32 --channels 8,16 "
-                          "--batch 16 --epochs 30 --seed 4";
+                          "--batch 16 --epochs 30 --ae-min-steps 0 --seed 4";
 constexpr int kEpochs = 30;
 
 // Starts `hep2 <args> --out dir`, sends `sig` once the first epoch's checkpoint is written (its
@@ -171,7 +171,7 @@ TEST(Signals, SigtermThenRunResumeGivesTheUninterruptedRun) {
 TEST(Signals, TheLastThreeCheckpointsAreKept) {
   const std::string dir = temp_dir("rotation");
   Result r = run_hep2("train-ae --device cpu --threads 1 --synth-count 40 --size 16 --channels 4 "
-                      "--batch 16 --epochs 5 --out " + dir);
+                      "--batch 16 --epochs 5 --ae-min-steps 0 --out " + dir);
   ASSERT_EQ(r.code, 0) << r.output;
   std::set<std::string> checkpoints;
   for (const auto& e : fs::directory_iterator(dir))

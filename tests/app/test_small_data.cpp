@@ -35,7 +35,7 @@ size_t lines_of(const std::string& file) {
 }
 
 const std::string kSmall =
-    "--device cpu --threads 1 --synth-count 200 --size 16 --channels 4,8 --epochs 1 --batch 16 "
+    "--device cpu --threads 1 --synth-count 200 --size 16 --channels 4,8 --epochs 1 --ae-min-steps 0 --batch 16 "
     "--clf-epochs 3 --seed 2";
 
 TEST(SmallData, TrainCellsTrainsDcaeAndClassifierOnTheSubset) {
@@ -107,7 +107,7 @@ TEST(SmallData, UnlabelledCellsFromElsewhereButNeverTheTestCells) {
   ASSERT_EQ(run_hep2("synth --count 100 --size 16 --seed 3 --out " + cells).code, 0);
   ASSERT_EQ(run_hep2("synth --count 40 --size 16 --seed 8 --out " + more).code, 0);
   const std::string base = "run --device cpu --threads 1 --data " + cells +
-                           "/manifest.csv --size 16 --channels 4,8 --epochs 1 --batch 16 "
+                           "/manifest.csv --size 16 --channels 4,8 --epochs 1 --ae-min-steps 0 --batch 16 "
                            "--clf-epochs 2 --out " + run;
   Result r = run_hep2(base + " --unlabeled " + more);
   ASSERT_EQ(r.code, 0) << r.output;

@@ -38,7 +38,7 @@ class StatsSizes : public ::testing::Test {
   static void TearDownTestSuite() { fs::remove_all(root_); }
   static std::string dcae_flags() {
     return "--device cpu --threads 1 --data " + cells_ + "/split.csv --size 16 --channels 8,16 "
-           "--epochs 2 --batch 16 --seed 3 --features stats";
+           "--epochs 2 --ae-min-steps 0 --batch 16 --seed 3 --features stats";
   }
   static std::string run(const std::string& extra, const std::string& out) {
     return "run " + dcae_flags() + " --classifier linear --clf-balance " + extra + " --out " + out;

@@ -349,7 +349,7 @@ std::string bytes_of(const std::string& path) {
 // 200 cells, 160 training: batch 11 cuts every batch into unequal parts (6 + 5) but the last
 // (6 cells: 3 + 3); augmentation on.
 const std::string kTrain =
-    "--device cpu --threads 1 --synth-count 200 --size 16 --channels 4,8 --epochs 3 --batch 11 "
+    "--device cpu --threads 1 --synth-count 200 --size 16 --channels 4,8 --epochs 3 --ae-min-steps 0 --batch 11 "
     "--seed 2";
 
 class DataParallel : public ::testing::Test {
@@ -408,7 +408,7 @@ TEST_F(DataParallel, RunOnTwoRanksClassifiesAsOneProcess) {
   NEED_MPI();
   // 1000 cells, 200 test cells: half a point is one cell.
   const std::string run =
-      "run --device cpu --threads 1 --synth-count 1000 --size 16 --channels 4,8 --epochs 2 "
+      "run --device cpu --threads 1 --synth-count 1000 --size 16 --channels 4,8 --epochs 2 --ae-min-steps 0 "
       "--clf-epochs 10 --seed 3";
   const std::string one = root_ + "/run1", two = root_ + "/run2";
   Result a = run_hep2(run + " --out " + one);
@@ -430,7 +430,7 @@ TEST_F(DataParallel, RunOnTwoRanksClassifiesAsOneProcess) {
 TEST_F(DataParallel, MlpTrainsOnTwoRanksAsInOneProcess) {
   NEED_MPI();
   const std::string run =
-      "run --device cpu --threads 1 --synth-count 1000 --size 16 --channels 4,8 --epochs 0 "
+      "run --device cpu --threads 1 --synth-count 1000 --size 16 --channels 4,8 --epochs 0 --ae-min-steps 0 "
       "--clf-epochs 12 --clf-batch 25 --patience 2 --dropout 0.2 --seed 3";
   const std::string one = root_ + "/mlp1", two = root_ + "/mlp2", again = root_ + "/mlp2b",
                     three = root_ + "/mlp3";
@@ -494,7 +494,7 @@ TEST_F(DataParallel, IsRefusedBeforeAnyWorkWhereItCannotRun) {
   // Two ranks asking for GPUs where this node has none (or fewer than ranks).
   const std::string gpus = root_ + "/gpus";
   Result g = run_shell(mpirun(2) + " train-ae --device cuda --synth-count 100 --size 16 "
-                       "--channels 4,8 --epochs 1 --data-parallel --out " + gpus);
+                       "--channels 4,8 --epochs 1 --ae-min-steps 0 --data-parallel --out " + gpus);
   EXPECT_NE(g.code, 0);
   EXPECT_NE(g.output.find("2 rank(s) on this node but " +
                           std::to_string(hep2::cuda_device_count()) + " GPU(s)"),

@@ -34,7 +34,7 @@ using hep2::test::run_shell;
 // single process and each rank compute with the same thread count (the CPU path's bits may
 // depend on it).
 const std::string kCv =
-    "cv --device cpu --threads 1 --synth-count 100 --size 16 --channels 4,8 --epochs 1 "
+    "cv --device cpu --threads 1 --synth-count 100 --size 16 --channels 4,8 --epochs 1 --ae-min-steps 0 "
     "--clf-epochs 3 --folds 2 --seeds 1,2";
 const std::vector<std::string> kUnits = {"seed-1/fold-1", "seed-1/fold-2", "seed-2/fold-1",
                                          "seed-2/fold-2"};
@@ -107,7 +107,7 @@ TEST_F(Ranks, CvOnTwoRanksIsTheSingleProcessRun) {
 TEST_F(Ranks, DcaeEnsembleOnTwoRanksIsTheSingleProcessRun) {
   NEED_MPI();
   const std::string run =
-      "run --device cpu --threads 1 --synth-count 100 --size 16 --channels 4,8 --epochs 1 "
+      "run --device cpu --threads 1 --synth-count 100 --size 16 --channels 4,8 --epochs 1 --ae-min-steps 0 "
       "--clf-epochs 3 --dcae-ensemble 3 --seed 4";
   const std::string one = root_ + "/ens1", two = root_ + "/ens2";
   Result a = run_hep2(run + " --out " + one);
@@ -152,7 +152,7 @@ TEST_F(Ranks, AKilledRankEndsTheJobAndLeavesAResumableFolder) {
   NEED_MPI();
   // Longer units, so that rank 1 is inside its unit when it is killed.
   const std::string cv =
-      "cv --device cpu --threads 1 --synth-count 200 --size 32 --channels 4,8 --epochs 8 "
+      "cv --device cpu --threads 1 --synth-count 200 --size 32 --channels 4,8 --epochs 8 --ae-min-steps 0 "
       "--clf-epochs 3 --folds 2 --seeds 1";
   const std::string ref = root_ + "/kill_ref", dir = root_ + "/killed";
   ASSERT_EQ(run_hep2(cv + " --out " + ref).code, 0);
