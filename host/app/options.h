@@ -40,7 +40,7 @@ struct Options {
   AeObjective ae_loss = AeObjective::Mse;
   int dcae_ensemble = 1;
   // The DCAE trains at least this many steps (more epochs on small data): 15 epochs of a few
-  // hundred cells are under 200 steps, where the paper's method lost 10 points on other
+  // hundred cells are under 200 steps, where the paper's method lost 8 points on other
   // specimens (docs/accuracy.md, "The DCAE's budget on small sets").
   int ae_min_steps = 1000;
   // Cells the DCAE also learns from, labels unused: "" none, "train" the training cells left out

@@ -26,7 +26,7 @@ struct DcaeFileExpectation {
   int trained_size = 0;  // the input size the run trained at (--size): another is refused
   int read_size = 0;     // rebuilt to read cells at this size (0: the trained size)
   int batch = 64;
-  OptimizerConfig optimizer;  // of the rebuilt trainer (kept for a resumed training)
+  OptimizerConfig optimizer;  // of the rebuilt trainer (unused when it only reads cells)
 };
 
 // A DCAE checkpoint as a network ready to read cells.
