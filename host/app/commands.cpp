@@ -360,7 +360,12 @@ void add_train_clf_command(CLI::App& app, Args& a) {
       Buffer<int32_t> labels(wb.backend(), s.labels.size());
       wb.backend().upload(labels.data(), s.labels.data(), s.labels.size() * sizeof(int32_t));
       const std::vector<int> labelled = wb.labelled_subset(s.train, s.labels, s.groups);
-      wb.train_clf(s.features, labels, s.labels, labelled, wb.unlabelled_subset(s.train, labelled, s.test), r);
+      // The cells of --unlabeled PATH are not in features.npy: read again through the DCAE, as
+      // `run` did, so that a refit with the run's settings gives the run's classifier.
+      std::vector<int> unlabelled = wb.unlabelled_subset(s.train, labelled, s.test);
+      const std::vector<int> path_rows = wb.append_path_features(s.features, r, s.test);
+      unlabelled.insert(unlabelled.end(), path_rows.begin(), path_rows.end());
+      wb.train_clf(s.features, labels, s.labels, labelled, unlabelled, r);
     }
     std::printf("classifier trained: %s\n", member_files(wb, "mlp", ".ckpt", true).c_str());
   });

@@ -198,8 +198,9 @@ std::vector<Setting> make_table() {
   t.push_back(value("unlabeled", &O::unlabeled, kDcae, kAe | kLabelled,
                     "Cells the DCAE also learns from, their labels unused: 'train' (the training "
                     "cells --train-cells leaves out), 'test' (the evaluation's test cells; needs "
-                    "--transductive), 'train,test', or a folder, manifest or ICPR2012 folder "
-                    "(where the evaluation's test cells are refused unless --transductive); "
+                    "--transductive), 'train,test', or a folder of images, a manifest (the label column "
+                    "may be left out) or ICPR2012 folder (where the evaluation's test cells are "
+                    "refused unless --transductive); "
                     "--clf-self-train pseudo-labels them"));
   t.push_back(toggle("transductive", &O::transductive, kDcae, kAe | kLabelled,
                      "Allow the evaluation's test cells among the --unlabeled cells (transductive "

@@ -255,7 +255,7 @@ Workbench::AeCells Workbench::ae_training_cells(AeInput input) {
   }
   const Dataset& d = data();
   if (!with_unlabeled_) {
-    const Dataset& extra = path_cells().data();
+    const Dataset& extra = path_cells(split_.test).data();
     std::vector<float> images = d.images;
     images.insert(images.end(), extra.images.begin(), extra.images.end());
     std::vector<int32_t> labels = d.labels;
@@ -269,8 +269,9 @@ Workbench::AeCells Workbench::ae_training_cells(AeInput input) {
   return {with_unlabeled_.get(), rows, with_unlabeled_->size() - d.size()};
 }
 
-ResidentCells& Workbench::path_cells() {
+ResidentCells& Workbench::path_cells(const std::vector<int>& test) {
   if (path_cells_) return *path_cells_;
+  if (!cells_) load_data();  // the classifier steps: the data's paths, to refuse its test cells
   const std::string path = unlabelled_sources(opt.unlabeled).path;
   HEP2_CHECK(!path.empty(), "--unlabeled names no folder or manifest");
   const CellList list = open_unlabelled(path);
@@ -280,17 +281,18 @@ ResidentCells& Workbench::path_cells() {
   const Dataset& extra = cells->data();
   if (extra.size() == 0) fail("--unlabeled ", path, ": no cells");
   // Never the evaluation's test cells, unless asked: the figures would be transductive.
-  refuse_test_cells(path, extra.paths, d.paths, split_.test, opt.transductive);
+  refuse_test_cells(path, extra.paths, d.paths, test, opt.transductive);
   path_cells_ = std::move(cells);
   return *path_cells_;
 }
 
-std::vector<int> Workbench::append_path_features(DeviceFeatures& f, const Reading& reading) {
+std::vector<int> Workbench::append_path_features(DeviceFeatures& f, const Reading& reading,
+                                                 const std::vector<int>& test) {
   if (opt.clf_self_train == 0 || opt.classifier != ClassifierKind::Linear ||
       unlabelled_sources(opt.unlabeled).path.empty())
     return {};
   const DeviceFeatures g =
-      extract(load_ae(reading.member, AeInput::Images, reading.size), path_cells().at(reading.size));
+      extract(load_ae(reading.member, AeInput::Images, reading.size), path_cells(test).at(reading.size));
   DeviceFeatures both = append_rows(*be_, f, g);
   std::vector<int> rows;
   for (int i = f.count; i < both.count; ++i) rows.push_back(i);
@@ -553,7 +555,7 @@ Evaluation Workbench::run_method(bool save, dist::Communicator& team) {
           DeviceFeatures f = method_features(reading);
           if (save && writes_run_files(opt)) save_features(f, reading);
           std::vector<int> unlabelled = unlabelled_subset(split_.train, labelled_, split_.test);
-          const std::vector<int> path_rows = append_path_features(f, reading);
+          const std::vector<int> path_rows = append_path_features(f, reading, split_.test);
           unlabelled.insert(unlabelled.end(), path_rows.begin(), path_rows.end());
           FittedClassifier clf = train_clf(f, cells_->images().labels, data().labels, labelled_,
                                            unlabelled, reading);

@@ -90,6 +90,11 @@ class Workbench {
   // training cells outside the labelled subset; with 'test', the test cells.
   std::vector<int> unlabelled_subset(const std::vector<int>& train, const std::vector<int>& labelled,
                                      const std::vector<int>& test) const;
+  // With --clf-self-train and --unlabeled PATH: f (the data's cells) with the PATH cells' features
+  // of this reading appended as further cells, and the rows of those cells; otherwise f and none.
+  // `test`: the evaluation's test cells (of the split the features were written with).
+  std::vector<int> append_path_features(DeviceFeatures& f, const Reading& reading,
+                                        const std::vector<int>& test);
   TrainingRecord record;
   PreprocessOptions preprocess_options(int size) const;
   const std::vector<std::string>& class_names() const { return class_names_; }
@@ -158,12 +163,9 @@ class Workbench {
     size_t unlabelled = 0;
   };
   AeCells ae_training_cells(AeInput input);
-  // The cells of --unlabeled PATH, loaded on first use (never the evaluation's test cells unless
-  // --transductive).
-  ResidentCells& path_cells();
-  // With --clf-self-train and --unlabeled PATH: f (the data's cells) with the PATH cells' features
-  // of this reading appended as further cells, and the rows of those cells; otherwise f and none.
-  std::vector<int> append_path_features(DeviceFeatures& f, const Reading& reading);
+  // The cells of --unlabeled PATH, loaded on first use (never the data's `test` cells, those of
+  // the evaluation, unless --transductive).
+  ResidentCells& path_cells(const std::vector<int>& test);
   // With --clf-augment (and fewer `train` cells than --clf-augment-below, where given): f with
   // the `train` cells' features of this reading under each photometric change appended, and
   // which cell each new row copies; otherwise f and none.

@@ -144,10 +144,11 @@ CsvTable parse_csv(const std::string& raw, const std::string& source) {
 
 CsvTable read_csv(const std::string& path) { return parse_csv(read_file(path), path); }
 
-CellList read_manifest(const std::string& csv) {
+CellList read_manifest(const std::string& csv, LabelColumn labels) {
   const CsvTable table = read_csv(csv);
   const int path_col = table.require_column("path");
-  const int label_col = table.require_column("label");
+  const int label_col =
+      labels == LabelColumn::Required ? table.require_column("label") : table.column("label");
   const int mask_col = table.column("mask");
   const int split_col = table.column("split");
   const int group_col = table.column("group");
@@ -173,8 +174,9 @@ CellList read_manifest(const std::string& csv) {
       fail("'", csv, "' line ", line, ": image '", row[size_t(path_col)], "' does not exist (looked for '",
            image.string(), "'; paths are relative to the manifest's folder)");
     cell.path = image.string();
-    const std::string& label = row[size_t(label_col)];
-    if (label.empty()) fail("'", csv, "' line ", line, ": the label is empty (every cell needs its class)");
+    const std::string label = label_col >= 0 ? row[size_t(label_col)] : "";
+    if (label_col >= 0 && label.empty())
+      fail("'", csv, "' line ", line, ": the label is empty (every cell needs its class)");
     if (mask_col >= 0 && !row[size_t(mask_col)].empty()) {
       const fs::path mask = resolve(row[size_t(mask_col)]);
       if (!exists_file(mask))
@@ -193,7 +195,7 @@ CellList read_manifest(const std::string& csv) {
     label_names.push_back(label);
   }
   if (list.cells.empty()) fail("'", csv, "' lists no cells (only a header row)");
-  assign_labels(list, label_names);
+  if (label_col >= 0) assign_labels(list, label_names);
   return list;
 }
 

@@ -29,11 +29,13 @@ CellList open_unlabelled(const std::string& path) {
   CellList list;
   list.source = path;
   if (fs::is_regular_file(path)) {
-    if (fs::path(path).extension() == ".csv") return open_cell_list(path);
+    if (fs::path(path).extension() == ".csv") return read_manifest(path, LabelColumn::Optional);
     if (!is_image(path)) fail(path, ": not an image file (png, tif, bmp, jpg) or a manifest CSV");
     list.cells.push_back({path, -1, "", "", ""});
     return list;
   }
+  const fs::path manifest = fs::path(path) / "manifest.csv";
+  if (fs::is_regular_file(manifest, ec)) return read_manifest(manifest.string(), LabelColumn::Optional);
   bool has_images = false, has_dirs = false;
   for (const auto& e : fs::directory_iterator(path)) {
     if (e.is_regular_file() && is_image(e.path())) has_images = true;

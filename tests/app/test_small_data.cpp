@@ -2,8 +2,8 @@
 // learns from those cells only, --unlabeled train gives it the rest of the training cells without
 // their labels, --unlabeled PATH cells from elsewhere (never the test cells unless
 // --transductive), --ae-min-steps lengthens training on small data, train-clf takes a subset of
-// an existing run's cells, --clf-self-train pseudo-labels the unlabelled training or (only with
-// --transductive) test cells, and metrics.json says what each part trained on and how it stopped.
+// an existing run's cells, --clf-self-train pseudo-labels the unlabelled training, PATH or (only
+// with --transductive) test cells, and metrics.json says what each part trained on and how it stopped.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -120,6 +120,19 @@ TEST(SmallData, UnlabelledCellsFromElsewhereButNeverTheTestCells) {
   ASSERT_EQ(self.code, 0) << self.output;
   EXPECT_NE(self.output.find("self-trained over 2 rounds on 40 unlabelled rows"), std::string::npos)
       << self.output;
+  // train-clf with the run's settings reads the PATH cells again (they are not in features.npy)
+  // and fits the run's classifier, not one without them.
+  const std::string run_model = run + "/mlp.ckpt.run";
+  fs::copy_file(run + "/mlp.ckpt", run_model);
+  Result refit = run_hep2("train-clf --device cpu --threads 1 --out " + run);
+  ASSERT_EQ(refit.code, 0) << refit.output;
+  EXPECT_NE(refit.output.find("self-trained over 2 rounds on 40 unlabelled rows"), std::string::npos)
+      << refit.output;
+  EXPECT_TRUE(hep2::test::same_parameters(run_model, run + "/mlp.ckpt"));
+  Result refit_leak = run_hep2("train-clf --device cpu --threads 1 --unlabeled " + cells + " --out " + run);
+  EXPECT_EQ(refit_leak.code, 1) << refit_leak.output;
+  EXPECT_NE(refit_leak.output.find("is a test cell of this evaluation"), std::string::npos)
+      << refit_leak.output;
   // Photometric copies of the labelled cells go after the unlabelled cells' rows.
   Result copies = run_hep2(base + " --unlabeled " + more +
                            " --classifier linear --clf-self-train 2 --clf-augment gamma2");

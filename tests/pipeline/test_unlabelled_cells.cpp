@@ -1,6 +1,7 @@
 // Cells without labels: what --unlabeled names (the keywords train and test, or a path), and the
-// images open_unlabelled finds in one file, a flat folder (masks paired, never taken as cells) or
-// a labelled layout (its labels kept); bad paths are refused naming them and what to give.
+// images open_unlabelled finds in one file, a flat folder (masks paired, never taken as cells), a
+// manifest without labels or a labelled layout (its labels kept); bad paths are refused naming
+// them and what to give.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -60,6 +61,29 @@ TEST(UnlabelledCells, AFolderOfClassFoldersIsReadAsTrainingDataIs) {
   const CellList list = open_unlabelled(dir.str() + "/set");
   ASSERT_EQ(list.cells.size(), 2u);
   EXPECT_EQ(list.class_names.size(), 2u);
+}
+
+TEST(UnlabelledCells, AManifestMayLeaveTheLabelsOut) {
+  TempDir dir;
+  write_image(dir.file("set/img/1.png"), gradient8(8, 8));
+  write_image(dir.file("set/img/2.png"), gradient8(8, 8));
+  write_image(dir.file("set/img/2_m.png"), gradient8(8, 8));
+  write_text(dir.file("set/manifest.csv"), "path,mask\nimg/1.png,\nimg/2.png,img/2_m.png\n");
+  for (const std::string& given : {dir.file("set/manifest.csv"), dir.str() + "/set"}) {
+    const CellList list = open_unlabelled(given);
+    ASSERT_EQ(list.cells.size(), 2u) << given;
+    EXPECT_TRUE(list.class_names.empty()) << given;
+    for (const CellRecord& c : list.cells) EXPECT_EQ(c.label, -1) << given;
+    EXPECT_EQ(list.cells[1].mask, dir.file("set/img/2_m.png")) << given;
+  }
+  // Training data still needs the classes, and says which column is missing.
+  const std::string e = error_of([&] { open_cell_list(dir.file("set/manifest.csv")); });
+  EXPECT_NE(e.find("has no column 'label'"), std::string::npos) << e;
+  // A label column, where there is one, is read as for training.
+  write_text(dir.file("set/labelled.csv"), "path,label\nimg/1.png,Golgi\nimg/2.png,Centromere\n");
+  const CellList labelled = open_unlabelled(dir.file("set/labelled.csv"));
+  ASSERT_EQ(labelled.class_names.size(), 2u);
+  EXPECT_EQ(labelled.class_names[labelled.cells[0].label], "Golgi");
 }
 
 TEST(UnlabelledCells, BadPathsAreRefusedSayingWhatToGive) {

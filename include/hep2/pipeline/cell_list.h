@@ -25,11 +25,15 @@ struct CellList {
 
 // ---- the readers (each throws hep2::Error naming the file, and the line where there is one) ----
 
+// Whether a manifest must name each cell's class (training data) or may leave the label column
+// out (cells to classify, unlabelled cells: then every label is -1 and there are no classes).
+enum class LabelColumn { Required, Optional };
+
 // A CSV manifest `path,label[,mask][,split][,group]` (manifest.h has the dialect): columns found
 // by name, extra columns ignored, paths relative to the CSV's folder. Errors: a missing path or
-// label column (the message lists the columns found), an empty label, an image or mask that
-// does not exist, a split value other than train/val/test, no cells.
-CellList read_manifest(const std::string& csv);
+// (when required) label column (the message lists the columns found), an empty label in a label
+// column, an image or mask that does not exist, a split value other than train/val/test, no cells.
+CellList read_manifest(const std::string& csv, LabelColumn labels = LabelColumn::Required);
 
 // Class folders root/<Class>/*.png|tif|tiff|bmp|jpg|jpeg, masks optional in
 // root/masks/<Class>/<stem>_Mask.png or <stem>_mask.png, or beside the image as <stem>_mask.png.

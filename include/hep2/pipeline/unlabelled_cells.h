@@ -7,8 +7,9 @@
 
 namespace hep2 {
 
-// One image file, a flat folder of images, or any layout the training readers accept (labels then
-// are kept but not needed).
+// One image file, a flat folder of images, a manifest (a .csv, or a folder's manifest.csv) whose
+// label column may be left out, or any layout the training readers accept (labels then are kept
+// but not needed).
 CellList open_unlabelled(const std::string& path);
 
 // What --unlabeled names: the keywords 'train' (the training cells --train-cells leaves out) and
