@@ -12,6 +12,9 @@ constexpr Choice<ClassifierKind> kClassifiers[] = {{ClassifierKind::Mlp, "mlp"},
                                                    {ClassifierKind::Linear, "linear"}};
 constexpr Choice<Holdout> kHoldouts[] = {{Holdout::Specimen, "specimen"},
                                          {Holdout::Random, "random"}};
+constexpr Choice<FeatureScaling> kScalings[] = {{FeatureScaling::Auto, "auto"},
+                                                {FeatureScaling::PerFeature, "feature"},
+                                                {FeatureScaling::Pooled, "pooled"}};
 constexpr Choice<AeObjective> kAeLosses[] = {{AeObjective::Mse, "mse"},
                                              {AeObjective::CrossEntropy, "bce"}};
 constexpr Choice<DecoderKind> kDecoders[] = {{DecoderKind::Transposed, "deconv"},
@@ -30,6 +33,7 @@ template <> std::span<const Choice<Method>> choices() { return kMethods; }
 template <> std::span<const Choice<FeatureKind>> choices() { return kFeatures; }
 template <> std::span<const Choice<ClassifierKind>> choices() { return kClassifiers; }
 template <> std::span<const Choice<Holdout>> choices() { return kHoldouts; }
+template <> std::span<const Choice<FeatureScaling>> choices() { return kScalings; }
 template <> std::span<const Choice<AeObjective>> choices() { return kAeLosses; }
 template <> std::span<const Choice<DecoderKind>> choices() { return kDecoders; }
 template <> std::span<const Choice<InitScheme>> choices() { return kInits; }

@@ -26,6 +26,7 @@ template <> std::span<const Choice<Method>> choices();
 template <> std::span<const Choice<FeatureKind>> choices();
 template <> std::span<const Choice<ClassifierKind>> choices();
 template <> std::span<const Choice<Holdout>> choices();
+template <> std::span<const Choice<FeatureScaling>> choices();
 template <> std::span<const Choice<AeObjective>> choices();
 template <> std::span<const Choice<DecoderKind>> choices();
 template <> std::span<const Choice<InitScheme>> choices();

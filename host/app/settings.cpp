@@ -195,6 +195,7 @@ std::vector<Setting> make_table() {
                     "--epochs alone (as a run folder's config.json written without this key)",
                     [](const O& o) { return o.ae_min_steps >= 0 && o.ae_min_steps <= 10000000; },
                     "must be in 0..10000000"));
+  t.back().before_it_existed = 0;  // those runs trained --epochs alone
   t.push_back(value("unlabeled", &O::unlabeled, kDcae, kAe | kLabelled,
                     "Cells the DCAE also learns from, their labels unused: 'train' (the training "
                     "cells --train-cells leaves out), 'test' (the evaluation's test cells; needs "
@@ -219,6 +220,12 @@ std::vector<Setting> make_table() {
   t.push_back(choice("classifier", &O::classifier, kClassifier, kClf,
                      "mlp (the paper's MLP 250-50, Adam) or linear (least squares onto the "
                      "classes, class-balanced with --clf-balance, solved exactly; one model)"));
+  t.push_back(choice("clf_scale", &O::clf_scale, kClassifier, kClf,
+                     "How the classifier's inputs are scaled on the labelled cells: feature (each "
+                     "feature to unit deviation), pooled (each centred, all divided by one pooled "
+                     "deviation: a latent position that barely varies stays small) or auto (pooled "
+                     "for the DCAE's latent with --method dcae, feature otherwise)"));
+  t.back().before_it_existed = "feature";  // those runs scaled every feature alike
   t.push_back(value("clf_ridge", &O::clf_ridge, kClassifier, kClf,
                     "Linear classifier: ridge penalty on the weights, relative to the cell count; "
                     "0: chosen among 1e-3, 1e-2, 0.1, 1 by 5-fold cross-validation over whole "
@@ -353,9 +360,9 @@ nlohmann::json to_json(const Options& o) {
 
 void merge_json(Options& o, const nlohmann::json& j, JsonSource source) {
   if (!j.is_object()) fail("expected a JSON object of settings, e.g. {\"epochs\": 30}");
-  // A config.json that hep2 wrote (it records the version) before ae_min_steps existed trained
-  // its DCAEs for --epochs alone: resumed or repeated, it must train the same steps.
-  if (j.contains("version") && !j.contains("ae_min_steps")) o.ae_min_steps = 0;
+  for (const Setting& s : settings())
+    if (j.contains("version") && !j.contains(s.key) && !s.before_it_existed.is_null())
+      s.set(o, s.before_it_existed);
   for (const Setting& s : settings()) {
     if (!j.contains(s.key) || (source == JsonSource::RunFolder && !s.from_run)) continue;
     try {

@@ -36,6 +36,10 @@ struct Setting {
   // Read back from a run folder's config.json by the later steps; false for what describes the
   // machine of one invocation (device, threads, tf32), which always comes from the command line.
   bool from_run = true;
+  // The value a config.json written by hep2 (it records the version) before this key existed
+  // meant, where that differs from today's default: such a run resumed, repeated or refitted
+  // does what it did. Null when the default never changed.
+  nlohmann::json before_it_existed;
   std::function<void(CLI::App&, Options&)> add_flag;
   std::function<nlohmann::json(const Options&)> get;
   std::function<void(Options&, const nlohmann::json&)> set;  // throws Error or json::exception

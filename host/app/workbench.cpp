@@ -609,6 +609,11 @@ MemberStart Workbench::announce_members(const std::string& describe) const {
 ClassifierSettings Workbench::classifier_settings() const {
   ClassifierSettings s;
   s.kind = opt.classifier;
+  s.scaling = opt.clf_scale;
+  if (s.scaling == FeatureScaling::Auto)
+    s.scaling = opt.features == FeatureKind::Latent && opt.method == Method::Dcae
+                    ? FeatureScaling::Pooled
+                    : FeatureScaling::PerFeature;
   s.network.ensemble = opt.clf_ensemble;
   s.network.train.epochs = opt.clf_epochs;
   s.network.train.batch = opt.clf_batch;
@@ -662,6 +667,7 @@ void Workbench::record_classifier(const FittedClassifier& c, const std::string& 
          {"cells", m.cells.fit.size()},
          {"validation_cells", m.cells.val.size()},
          {"copied_rows", m.copied_rows},
+         {"scaling", name_of(classifier_settings().scaling)},
          {"stopping", c.temperature > 0 ? "least squares, solved exactly, ridge " + format_number(c.ridge) +
                                               self_training_of(c.self_training)
                                         : stopping_of(m, opt.clf_epochs)}});

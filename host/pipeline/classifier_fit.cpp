@@ -130,7 +130,7 @@ FittedClassifier fit_feature_classifier(Backend& be, DeviceFeatures& f,
                ": not a row of the features copying a training cell");
   std::vector<int> scaled = train;
   scaled.insert(scaled.end(), copies.rows.begin(), copies.rows.end());
-  FeatureScaler scaler = fit_feature_scaler(be, f, scaled);
+  FeatureScaler scaler = fit_feature_scaler(be, f, scaled, settings.scaling);
   apply_feature_scaler(be, scaler, f);
   FittedClassifier fitted;
   if (settings.kind == ClassifierKind::Linear) {

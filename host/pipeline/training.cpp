@@ -369,7 +369,9 @@ std::vector<float> download_features(Backend& be, const DeviceFeatures& f) {
 
 // ---- feature standardisation ----------------------------------------------------------------------
 
-FeatureScaler fit_feature_scaler(Backend& be, const DeviceFeatures& f, const std::vector<int>& rows) {
+FeatureScaler fit_feature_scaler(Backend& be, const DeviceFeatures& f, const std::vector<int>& rows,
+                                 FeatureScaling scaling) {
+  HEP2_CHECK(scaling != FeatureScaling::Auto, "the feature scaling must be resolved before fitting");
   if (rows.empty()) fail("cannot fit the feature scaler on zero rows");
   check_rows(rows, size_t(f.count), "feature scaler");
   // Every view of every chosen cell, view-major as the rows are stored; summed where they are.
@@ -383,14 +385,18 @@ FeatureScaler fit_feature_scaler(Backend& be, const DeviceFeatures& f, const std
   s.mean.resize(d);
   s.inv_std.resize(d);
   const double n = double(rows.size()) * f.views;
+  double var_sum = 0;
   for (size_t j = 0; j < d; ++j) {
     double m = c.sum[j] / n;
     double var = std::max(c.sq[j] / n - m * m, 0.0);
     s.mean[j] = float(m);
+    var_sum += var;
     // A feature that never varies (a unit that never fires) stays at 0 after centring; the floor
     // only keeps its scale finite.
     s.inv_std[j] = float(1.0 / std::max(std::sqrt(var), 1e-3));
   }
+  if (scaling == FeatureScaling::Pooled)
+    std::fill(s.inv_std.begin(), s.inv_std.end(), float(1.0 / std::max(std::sqrt(var_sum / double(d)), 1e-3)));
   return s;
 }
 

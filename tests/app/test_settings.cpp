@@ -21,6 +21,7 @@
 namespace {
 
 using hep2::Error;
+using hep2::FeatureScaling;
 using namespace hep2::app;
 
 // A value in range other than the default for every setting (together they need not make a
@@ -34,7 +35,7 @@ nlohmann::json non_defaults() {
           {"epochs", 7},                  {"batch", 16},           {"lr", 0.002},
           {"ae_loss", "bce"},             {"lr_warmup", 2.5},      {"dcae_ensemble", 3},
           {"grad_lr", 0.0005},            {"no_augment", true},    {"ae_noise", 0.1},
-          {"classifier", "linear"},       {"clf_ridge", 0.01},     {"clf_self_train", 4}, {"clf_augment", {"gamma2", "blur1"}}, {"clf_augment_below", 1234}, {"clf_epochs", 9},
+          {"classifier", "linear"},       {"clf_scale", "pooled"},  {"clf_ridge", 0.01},     {"clf_self_train", 4}, {"clf_augment", {"gamma2", "blur1"}}, {"clf_augment_below", 1234}, {"clf_epochs", 9},
           {"clf_batch", 32},              {"clf_lr", 0.0002},      {"dropout", 0.25},
           {"weight_decay", 0.001},        {"patience", 4},         {"clf_ensemble", 2},
           {"clf_balance", true},          {"val_fraction", 0.2},   {"holdout", "random"},
@@ -184,19 +185,23 @@ TEST(Settings, TheShippedPresetsAreValidSettings) {
 // The DCAE trains at least 1000 steps by default; a run folder written before that floor existed
 // (its config.json records hep2's version but no ae_min_steps) repeats what it trained: --epochs
 // alone. A settings file of the user's own keeps the default.
-TEST(Settings, TheStepFloorIsTheDefaultButNotOfRunsWrittenBeforeIt) {
+TEST(Settings, NewDefaultsAreNotThoseOfRunsWrittenBeforeTheirKeys) {
   EXPECT_EQ(Options{}.ae_min_steps, 1000);
+  EXPECT_EQ(Options{}.clf_scale, FeatureScaling::Auto);
   for (JsonSource source : {JsonSource::RunFolder, JsonSource::ConfigFile}) {
     Options old;
     merge_json(old, {{"version", "0.1.0"}, {"epochs", 15}}, source);
     EXPECT_EQ(old.ae_min_steps, 0);
+    EXPECT_EQ(old.clf_scale, FeatureScaling::PerFeature);
     Options recorded;
-    merge_json(recorded, {{"version", "0.1.0"}, {"ae_min_steps", 500}}, source);
+    merge_json(recorded, {{"version", "0.1.0"}, {"ae_min_steps", 500}, {"clf_scale", "pooled"}}, source);
     EXPECT_EQ(recorded.ae_min_steps, 500);
+    EXPECT_EQ(recorded.clf_scale, FeatureScaling::Pooled);
   }
   Options mine;
   merge_json(mine, {{"epochs", 30}}, JsonSource::ConfigFile);
   EXPECT_EQ(mine.ae_min_steps, 1000);
+  EXPECT_EQ(mine.clf_scale, FeatureScaling::Auto);
   Options real;
   merge_json(real, load_preset("real"), JsonSource::ConfigFile);
   EXPECT_EQ(real.ae_min_steps, 0);  // its figures were measured at 15 epochs whatever the size

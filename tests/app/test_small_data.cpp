@@ -102,6 +102,32 @@ TEST(SmallData, UnlabelledTrainingCellsTeachTheDcaeOnly) {
   fs::remove_all(b);
 }
 
+TEST(SmallData, TheLatentIsScaledPooledButNotInRunsWrittenBeforeThatDefault) {
+  const std::string dir = temp_dir("scale");
+  Result r = run_hep2("run " + kSmall + " --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(read_json(dir + "/metrics.json").at("training").at("classifiers")[0].at("scaling"), "pooled");
+  const std::string pooled = dir + "/mlp.ckpt.pooled";
+  fs::copy_file(dir + "/mlp.ckpt", pooled);
+  // A refit with the run's settings repeats its classifier ...
+  ASSERT_EQ(run_hep2("train-clf --device cpu --threads 1 --out " + dir).code, 0);
+  EXPECT_TRUE(hep2::test::same_parameters(pooled, dir + "/mlp.ckpt"));
+  // ... and one of a run folder written before the key existed scales every feature alike, as
+  // that run did.
+  nlohmann::json config = read_json(dir + "/config.json");
+  ASSERT_EQ(config.erase("clf_scale"), 1u);
+  std::ofstream(dir + "/config.json") << config.dump(2);
+  ASSERT_EQ(run_hep2("train-clf --device cpu --threads 1 --out " + dir).code, 0);
+  EXPECT_FALSE(hep2::test::same_parameters(pooled, dir + "/mlp.ckpt"));
+  ASSERT_EQ(run_hep2("train-clf --device cpu --threads 1 --clf-scale pooled --out " + dir).code, 0);
+  EXPECT_TRUE(hep2::test::same_parameters(pooled, dir + "/mlp.ckpt"));
+  // The statistics stay per feature, whatever reads them.
+  Result stats = run_hep2("run " + kSmall + " --features stats --classifier linear --out " + dir);
+  ASSERT_EQ(stats.code, 0) << stats.output;
+  EXPECT_EQ(read_json(dir + "/metrics.json").at("training").at("classifiers")[0].at("scaling"), "feature");
+  fs::remove_all(dir);
+}
+
 TEST(SmallData, UnlabelledCellsFromElsewhereButNeverTheTestCells) {
   const std::string cells = temp_dir("cells"), more = temp_dir("more"), run = temp_dir("path");
   ASSERT_EQ(run_hep2("synth --count 100 --size 16 --seed 3 --out " + cells).code, 0);

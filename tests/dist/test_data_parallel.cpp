@@ -429,9 +429,13 @@ TEST_F(DataParallel, RunOnTwoRanksClassifiesAsOneProcess) {
 // point, and a repeat on 2 ranks bit for bit.
 TEST_F(DataParallel, MlpTrainsOnTwoRanksAsInOneProcess) {
   NEED_MPI();
+  // Scaled per feature, this untrained latent keeps the MLP's rounding differences under 1e-4
+  // for all 12 epochs. Pooled (the default for the latent) its few wide features make the
+  // training amplify them: within 1e-4 for 6 epochs, then the curves part (5e-3 by epoch 11,
+  // measured 2026-12-07), as two runs of any chaotic training do; the sum is what is tested.
   const std::string run =
       "run --device cpu --threads 1 --synth-count 1000 --size 16 --channels 4,8 --epochs 0 --ae-min-steps 0 "
-      "--clf-epochs 12 --clf-batch 25 --patience 2 --dropout 0.2 --seed 3";
+      "--clf-epochs 12 --clf-batch 25 --patience 2 --dropout 0.2 --clf-scale feature --seed 3";
   const std::string one = root_ + "/mlp1", two = root_ + "/mlp2", again = root_ + "/mlp2b",
                     three = root_ + "/mlp3";
   Result a = run_hep2(run + " --out " + one);

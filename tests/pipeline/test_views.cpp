@@ -97,6 +97,33 @@ TEST(Views, ScalerIsFittedOnEveryViewOfTheTrainingCells) {
   EXPECT_NEAR(out[10], (6.f - 3.f) / std::sqrt(3.5f), 1e-5);  // last row (view 1, cell 2) too
 }
 
+TEST(Views, PooledScalingCentresEachFeatureAndSharesOneDeviation) {
+  auto be = make_cpu_backend(1);
+  // 4 cells, 3 features: a wide one, a narrow one, one that never varies.
+  DeviceFeatures f;
+  f.count = 4;
+  f.dim = 3;
+  const std::vector<float> v = {0, 1, 7,   4, 1.5f, 7,   8, 1, 7,   4, 0.5f, 7};
+  f.values = Buffer<float>(*be, v.size());
+  be->upload(f.values.data(), v.data(), v.size() * sizeof(float));
+  const FeatureScaler per = fit_feature_scaler(*be, f, {0, 1, 2, 3});
+  const FeatureScaler pooled = fit_feature_scaler(*be, f, {0, 1, 2, 3}, FeatureScaling::Pooled);
+  // variances 8, 0.125 and 0: per feature 1/sqrt(8), 1/sqrt(0.125), the floor 1/1e-3;
+  // pooled, all 1/sqrt((8 + 0.125 + 0) / 3).
+  EXPECT_NEAR(per.inv_std[0], 1.0 / std::sqrt(8.0), 1e-6);
+  EXPECT_NEAR(per.inv_std[1], 1.0 / std::sqrt(0.125), 1e-5);
+  EXPECT_NEAR(per.inv_std[2], 1e3, 1e-2);
+  for (int j = 0; j < 3; ++j) {
+    EXPECT_FLOAT_EQ(pooled.mean[j], per.mean[j]) << j;
+    EXPECT_NEAR(pooled.inv_std[j], 1.0 / std::sqrt(8.125 / 3), 1e-6) << j;
+  }
+  // A narrow feature stays narrow: its values keep their size beside the wide one's.
+  apply_feature_scaler(*be, pooled, f);
+  const std::vector<float> out = download_features(*be, f);
+  EXPECT_NEAR(out[4], 0.5 / std::sqrt(8.125 / 3), 1e-6);  // cell 1, feature 1
+  EXPECT_THROW(fit_feature_scaler(*be, f, {0}, FeatureScaling::Auto), Error);
+}
+
 TEST(Views, PredictionsAreTheMeanOverViews) {
   auto be = make_cpu_backend(2);
   MlpConfig cfg;

@@ -53,6 +53,7 @@ struct NetworkFitOptions {
 
 struct ClassifierSettings {
   ClassifierKind kind = ClassifierKind::Mlp;
+  FeatureScaling scaling = FeatureScaling::PerFeature;  // of the inputs (never Auto here)
   NetworkFitOptions network;
   // ridge 0: chosen by blocked cross-validation inside the training cells (ridge_choice.h)
   LeastSquaresOptions least_squares;

@@ -17,6 +17,14 @@ enum class FeatureKind { Latent, Stats };
 // mlp: the paper's MLP, trained with Adam; linear: least squares onto the classes, solved exactly.
 enum class ClassifierKind { Mlp, Linear };
 
+// How the classifier's inputs are scaled (fitted on the labelled cells): per feature, each to unit
+// deviation, for features of different kinds (the statistics: means, maxima, deviations); pooled,
+// each centred and all divided by one pooled deviation, for values of one kind (the latent: one
+// layer's activations), where a position that barely varies over the labelled cells stays small
+// instead of being stretched to the scale of the others. auto: pooled for the DCAE's latent
+// (--method dcae), per feature otherwise.
+enum class FeatureScaling { Auto, PerFeature, Pooled };
+
 // The early-stopping cells: whole specimens (when the data names them; else the last cells of each
 // class in file order), or a seeded stratified random slice.
 enum class Holdout { Specimen, Random };

@@ -13,6 +13,7 @@
 #include "hep2/core/arena.h"
 #include "hep2/core/rng.h"
 #include "hep2/nn/trainer.h"
+#include "hep2/pipeline/method_kinds.h"
 
 namespace hep2 {
 
@@ -144,10 +145,12 @@ std::vector<float> download_features(Backend& be, const DeviceFeatures& f);
 // Per-feature standardisation for the classifier: the DCAE's latent values share a large common
 // offset and differ in scale, which slows the MLP's training badly. Fitted on every view of the
 // training cells, stored with the classifier, applied to every feature row before the MLP sees it.
+// Pooled scaling (method_kinds.h) keeps the centring and gives every feature the same inv_std.
 struct FeatureScaler {
   std::vector<float> mean, inv_std;
 };
-FeatureScaler fit_feature_scaler(Backend& be, const DeviceFeatures& f, const std::vector<int>& rows);
+FeatureScaler fit_feature_scaler(Backend& be, const DeviceFeatures& f, const std::vector<int>& rows,
+                                 FeatureScaling scaling = FeatureScaling::PerFeature);
 // Standardises f in place on its device.
 void apply_feature_scaler(Backend& be, const FeatureScaler& s, DeviceFeatures& f);
 
