@@ -456,25 +456,6 @@ DeviceFeatures Workbench::extract(const TrainedDcae& ae, const DeviceImages& ima
   return f;
 }
 
-namespace {
-// Rows of a and b side by side: rows x (da + db).
-DeviceFeatures concat_features(Backend& be, const DeviceFeatures& a, const DeviceFeatures& b) {
-  HEP2_CHECK(a.count == b.count && a.views == b.views, "feature sets of ", a.count, "x", a.views,
-             " and ", b.count, "x", b.views, " rows");
-  DeviceFeatures c;
-  c.count = a.count;
-  c.views = a.views;
-  c.dim = a.dim + b.dim;
-  c.values = Buffer<float>(be, c.rows() * c.dim);
-  const size_t f = sizeof(float);
-  be.copy_rows(c.values.data(), c.dim * f, a.values.data(), a.dim * f, a.dim * f, c.rows());
-  be.copy_rows(c.values.data() + a.dim, c.dim * f, b.values.data(), b.dim * f, b.dim * f, c.rows());
-  c.seconds = a.seconds + b.seconds;
-  c.images_per_s = double(c.count) / std::max(c.seconds, 1e-9);
-  return c;
-}
-}  // namespace
-
 DeviceFeatures Workbench::method_features(const Reading& reading) {
   if (opt.method == Method::Supervised)
     fail("--method supervised has no DCAE features; use dcae or hybrid");
@@ -483,7 +464,7 @@ DeviceFeatures Workbench::method_features(const Reading& reading) {
   if (opt.method == Method::Dcae) return f;
   DeviceFeatures g = extract(load_ae(reading.member, AeInput::GradientMagnitude),
                              cells_->gradient_magnitudes());
-  DeviceFeatures both = concat_features(*be_, f, g);
+  DeviceFeatures both = side_by_side(*be_, f, g);
   times.extract_images_per_s = both.images_per_s;
   return both;
 }
@@ -609,11 +590,7 @@ MemberStart Workbench::announce_members(const std::string& describe) const {
 ClassifierSettings Workbench::classifier_settings() const {
   ClassifierSettings s;
   s.kind = opt.classifier;
-  s.scaling = opt.clf_scale;
-  if (s.scaling == FeatureScaling::Auto)
-    s.scaling = opt.features == FeatureKind::Latent && opt.method == Method::Dcae
-                    ? FeatureScaling::Pooled
-                    : FeatureScaling::PerFeature;
+  s.scaling = resolve_scaling(opt.clf_scale, opt.method, opt.features);
   s.network.ensemble = opt.clf_ensemble;
   s.network.train.epochs = opt.clf_epochs;
   s.network.train.batch = opt.clf_batch;
@@ -662,15 +639,17 @@ std::string copies_of(size_t copied_rows, const std::vector<std::string>& change
 void Workbench::record_classifier(const FittedClassifier& c, const std::string& stem) {
   for (size_t k = 0; k < c.members.size(); ++k) {
     const FittedMember& m = c.members[k];
-    record.classifiers.push_back(
-        {{"file", member_file(stem, int(k)).substr(run_dir.size() + 1)},
-         {"cells", m.cells.fit.size()},
-         {"validation_cells", m.cells.val.size()},
-         {"copied_rows", m.copied_rows},
-         {"scaling", name_of(classifier_settings().scaling)},
-         {"stopping", c.temperature > 0 ? "least squares, solved exactly, ridge " + format_number(c.ridge) +
-                                              self_training_of(c.self_training)
-                                        : stopping_of(m, opt.clf_epochs)}});
+    nlohmann::json entry = {
+        {"file", member_file(stem, int(k)).substr(run_dir.size() + 1)},
+        {"cells", m.cells.fit.size()},
+        {"validation_cells", m.cells.val.size()},
+        {"copied_rows", m.copied_rows},
+        {"stopping", c.temperature > 0 ? "least squares, solved exactly, ridge " + format_number(c.ridge) +
+                                             self_training_of(c.self_training)
+                                       : stopping_of(m, opt.clf_epochs)}};
+    // The end-to-end baseline reads images, not scaled features.
+    if (!c.scaler.mean.empty()) entry["scaling"] = name_of(c.scaler.scaling);
+    record.classifiers.push_back(std::move(entry));
   }
 }
 

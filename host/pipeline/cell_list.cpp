@@ -8,6 +8,7 @@
 
 #include "hep2/core/error.h"
 #include "hep2/core/joined.h"
+#include "hep2/core/lower_case.h"
 #include "hep2/pipeline/class_folders.h"
 #include "hep2/pipeline/icpr2012.h"
 #include "hep2/pipeline/manifest.h"
@@ -17,11 +18,6 @@ namespace hep2 {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 bool is_count(const std::string& s) {
   return !s.empty() && s.size() < 10 &&
@@ -52,7 +48,7 @@ void assign_labels(CellList& list, const std::vector<std::string>& label_names) 
 std::string canonical_split(const std::string& value) {
   const size_t b = value.find_first_not_of(" \t");
   const size_t e = value.find_last_not_of(" \t");
-  const std::string v = b == std::string::npos ? "" : lower(value.substr(b, e - b + 1));
+  const std::string v = b == std::string::npos ? "" : lower_case(value.substr(b, e - b + 1));
   if (v == "train" || v == "training") return "train";
   if (v == "val" || v == "valid" || v == "validation") return "val";
   if (v == "test" || v == "testing") return "test";
@@ -64,7 +60,7 @@ CellList open_cell_list(const std::string& path) {
   const auto status = fs::status(path, ec);
   if (ec || !fs::exists(status)) fail("dataset '", path, "' does not exist: check the {data} path");
   if (fs::is_regular_file(status)) {
-    if (lower(fs::path(path).extension().string()) == ".csv") return read_manifest(path);
+    if (lower_case(fs::path(path).extension().string()) == ".csv") return read_manifest(path);
     fail("dataset '", path, "' is a file but not a .csv manifest: pass a manifest "
          "(path,label[,mask][,split][,group]) or a dataset folder");
   }
@@ -109,7 +105,7 @@ CellList keep_classes(const CellList& list, const std::vector<std::string>& name
       if (list.class_names[c] == names[k]) found = int(c);
     if (found < 0) {  // a case-insensitive match, when it is unambiguous
       for (size_t c = 0; c < list.class_names.size(); ++c) {
-        if (lower(list.class_names[c]) != lower(names[k])) continue;
+        if (lower_case(list.class_names[c]) != lower_case(names[k])) continue;
         if (found >= 0)
           fail("class '", names[k], "' matches several classes of '", list.source,
                "' when case is ignored; spell it exactly. Known classes: ", joined(list.class_names));

@@ -1,5 +1,8 @@
-// append_rows: two feature sets joined view-major, a's cells before b's in every view.
+// append_rows: two feature sets joined view-major, a's cells before b's in every view;
+// side_by_side: the columns of two feature sets of the same cells, a's before b's in every row.
 #include "hep2/pipeline/feature_rows.h"
+
+#include <algorithm>
 
 #include "hep2/core/error.h"
 
@@ -26,6 +29,24 @@ DeviceFeatures append_rows(Backend& be, const DeviceFeatures& a, const DeviceFea
   both.seconds = a.seconds + b.seconds;
   both.images_per_s = a.images_per_s;
   return both;
+}
+
+DeviceFeatures side_by_side(Backend& be, const DeviceFeatures& a, const DeviceFeatures& b) {
+  HEP2_CHECK(a.count == b.count && a.views == b.views, "feature sets of ", a.count, "x", a.views,
+             " and ", b.count, "x", b.views, " rows");
+  DeviceFeatures c;
+  c.count = a.count;
+  c.views = a.views;
+  c.dim = a.dim + b.dim;
+  c.values = Buffer<float>(be, c.rows() * size_t(c.dim));
+  const size_t f = sizeof(float);
+  be.copy_rows(c.values.data(), size_t(c.dim) * f, a.values.data(), size_t(a.dim) * f,
+               size_t(a.dim) * f, c.rows());
+  be.copy_rows(c.values.data() + a.dim, size_t(c.dim) * f, b.values.data(), size_t(b.dim) * f,
+               size_t(b.dim) * f, c.rows());
+  c.seconds = a.seconds + b.seconds;
+  c.images_per_s = double(c.count) / std::max(c.seconds, 1e-9);
+  return c;
 }
 
 }  // namespace hep2

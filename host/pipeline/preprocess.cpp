@@ -9,16 +9,12 @@
 #include <opencv2/imgproc.hpp>
 
 #include "hep2/core/error.h"
+#include "hep2/core/lower_case.h"
 #include "hep2/io/image_io.h"
 
 namespace hep2 {
 
 namespace {
-
-std::string lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // One float plane in the stored units (0..255, 0..65535, float as is): 16-bit values are exact
 // in float, so no precision is lost before normalisation.
@@ -102,14 +98,14 @@ std::string to_string(Channel channel) {
 
 Normalization parse_normalization(const std::string& name) {
   for (Normalization n : {Normalization::None, Normalization::MinMax, Normalization::Percentile})
-    if (lower(name) == to_string(n)) return n;
+    if (lower_case(name) == to_string(n)) return n;
   fail("unknown normalisation '", name, "': use none, minmax or percentile");
 }
 
 Channel parse_channel(const std::string& name) {
   for (Channel c : {Channel::Auto, Channel::Gray, Channel::Red, Channel::Green, Channel::Blue})
-    if (lower(name) == to_string(c)) return c;
-  if (lower(name) == "grey") return Channel::Gray;
+    if (lower_case(name) == to_string(c)) return c;
+  if (lower_case(name) == "grey") return Channel::Gray;
   fail("unknown channel '", name, "': use auto, gray, red, green or blue");
 }
 

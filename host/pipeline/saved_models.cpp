@@ -91,8 +91,9 @@ SavedClassifier load_classifier(Backend& be, const std::function<std::string(int
       if (classes > 0 && cfg.classes != classes)
         fail(file, ": the classifier has ", cfg.classes, " classes but the data has ", classes);
       // Every member standardises the same way: the scaler is fitted once on the training cells.
-      FeatureScaler s{c.header.at("feature_mean").get<std::vector<float>>(),
-                      c.header.at("feature_inv_std").get<std::vector<float>>()};
+      FeatureScaler s;
+      s.mean = c.header.at("feature_mean").get<std::vector<float>>();
+      s.inv_std = c.header.at("feature_inv_std").get<std::vector<float>>();
       if (k == 0) {
         saved.class_names = c.header.value("class_names", std::vector<std::string>{});
         fitted.scaler = std::move(s);

@@ -382,6 +382,7 @@ FeatureScaler fit_feature_scaler(Backend& be, const DeviceFeatures& f, const std
   const size_t d = size_t(f.dim);
   const ColumnSums c = column_sums_of(be, f.values.data(), f.dim, index);
   FeatureScaler s;
+  s.scaling = scaling;
   s.mean.resize(d);
   s.inv_std.resize(d);
   const double n = double(rows.size()) * f.views;

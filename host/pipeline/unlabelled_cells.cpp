@@ -6,19 +6,18 @@
 #include <filesystem>
 
 #include "hep2/core/error.h"
+#include "hep2/core/lower_case.h"
 
 namespace fs = std::filesystem;
 
 namespace hep2 {
 namespace {
 bool is_image(const fs::path& p) {
-  std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  const std::string e = lower_case(p.extension().string());
   return e == ".png" || e == ".tif" || e == ".tiff" || e == ".bmp" || e == ".jpg" || e == ".jpeg";
 }
 bool is_mask(const fs::path& p) {
-  std::string s = p.stem().string();
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  const std::string s = lower_case(p.stem().string());
   return s.size() > 5 && s.substr(s.size() - 5) == "_mask";
 }
 }  // namespace
@@ -29,7 +28,7 @@ CellList open_unlabelled(const std::string& path) {
   CellList list;
   list.source = path;
   if (fs::is_regular_file(path)) {
-    if (fs::path(path).extension() == ".csv") return read_manifest(path, LabelColumn::Optional);
+    if (lower_case(fs::path(path).extension().string()) == ".csv") return read_manifest(path, LabelColumn::Optional);
     if (!is_image(path)) fail(path, ": not an image file (png, tif, bmp, jpg) or a manifest CSV");
     list.cells.push_back({path, -1, "", "", ""});
     return list;

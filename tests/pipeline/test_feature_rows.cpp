@@ -1,4 +1,5 @@
-// append_rows: a's cells then b's in each view's block, on the CPU backend with several views.
+// append_rows: a's cells then b's in each view's block; side_by_side: a's columns then b's in
+// every row; on the CPU backend with several views.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -53,11 +54,37 @@ TEST(FeatureRows, EachViewHoldsTheFirstCellsThenTheSecond) {
       }
 }
 
+TEST(FeatureRows, SideBySideEachRowHoldsTheFirstColumnsThenTheSecond) {
+  auto be = make_cpu_backend(1);
+  const int count = 5, views = 3;
+  DeviceFeatures a = features(*be, 1, count, 3, views), b = features(*be, 2, count, 2, views);
+  a.seconds = 1.5;
+  b.seconds = 0.5;
+  const DeviceFeatures both = side_by_side(*be, a, b);
+  ASSERT_EQ(both.count, count);
+  ASSERT_EQ(both.dim, 5);
+  ASSERT_EQ(both.views, views);
+  EXPECT_DOUBLE_EQ(both.seconds, 2.0);
+  EXPECT_DOUBLE_EQ(both.images_per_s, count / 2.0);
+  std::vector<float> host(both.rows() * size_t(both.dim));
+  ASSERT_EQ(both.values.size(), host.size());
+  be->download(host.data(), both.values.data(), host.size() * sizeof(float));
+  for (int v = 0; v < views; ++v)
+    for (int i = 0; i < count; ++i)
+      for (int c = 0; c < both.dim; ++c) {
+        const float want = c < a.dim ? value(1, v, i, c) : value(2, v, i, c - a.dim);
+        EXPECT_EQ(host[(size_t(v) * size_t(count) + size_t(i)) * size_t(both.dim) + size_t(c)], want)
+            << "view " << v << " cell " << i << " column " << c;
+      }
+}
+
 TEST(FeatureRows, RefusesFeaturesOfAnotherShape) {
   auto be = make_cpu_backend(1);
   const DeviceFeatures a = features(*be, 1, 2, 3, 2);
   EXPECT_THROW(append_rows(*be, a, features(*be, 2, 2, 4, 2)), Error);
   EXPECT_THROW(append_rows(*be, a, features(*be, 2, 2, 3, 1)), Error);
+  EXPECT_THROW(side_by_side(*be, a, features(*be, 2, 3, 3, 2)), Error);  // other cells
+  EXPECT_THROW(side_by_side(*be, a, features(*be, 2, 2, 3, 1)), Error);  // other views
 }
 
 }  // namespace

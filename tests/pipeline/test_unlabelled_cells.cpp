@@ -84,6 +84,11 @@ TEST(UnlabelledCells, AManifestMayLeaveTheLabelsOut) {
   const CellList labelled = open_unlabelled(dir.file("set/labelled.csv"));
   ASSERT_EQ(labelled.class_names.size(), 2u);
   EXPECT_EQ(labelled.class_names[labelled.cells[0].label], "Golgi");
+  // The extension is matched in any case, as image extensions are.
+  write_text(dir.file("set/CELLS.CSV"), "path\nimg/1.png\n");
+  const CellList upper = open_unlabelled(dir.file("set/CELLS.CSV"));
+  ASSERT_EQ(upper.cells.size(), 1u);
+  EXPECT_EQ(upper.cells[0].path, dir.file("set/img/1.png"));
 }
 
 TEST(UnlabelledCells, BadPathsAreRefusedSayingWhatToGive) {

@@ -1,5 +1,6 @@
 // The classifier's views of a cell: features of the 8 rotations/flips, the feature scaler fitted
-// on all of them, training on a random view per epoch and predictions averaged over the views.
+// on all of them (per feature or pooled, and which one auto means), training on a random view per
+// epoch and predictions averaged over the views.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -113,6 +114,8 @@ TEST(Views, PooledScalingCentresEachFeatureAndSharesOneDeviation) {
   EXPECT_NEAR(per.inv_std[0], 1.0 / std::sqrt(8.0), 1e-6);
   EXPECT_NEAR(per.inv_std[1], 1.0 / std::sqrt(0.125), 1e-5);
   EXPECT_NEAR(per.inv_std[2], 1e3, 1e-2);
+  EXPECT_EQ(per.scaling, FeatureScaling::PerFeature);  // what metrics.json reports
+  EXPECT_EQ(pooled.scaling, FeatureScaling::Pooled);
   for (int j = 0; j < 3; ++j) {
     EXPECT_FLOAT_EQ(pooled.mean[j], per.mean[j]) << j;
     EXPECT_NEAR(pooled.inv_std[j], 1.0 / std::sqrt(8.125 / 3), 1e-6) << j;
@@ -122,6 +125,15 @@ TEST(Views, PooledScalingCentresEachFeatureAndSharesOneDeviation) {
   const std::vector<float> out = download_features(*be, f);
   EXPECT_NEAR(out[4], 0.5 / std::sqrt(8.125 / 3), 1e-6);  // cell 1, feature 1
   EXPECT_THROW(fit_feature_scaler(*be, f, {0}, FeatureScaling::Auto), Error);
+}
+
+TEST(Views, AutoScalingIsPooledForTheDcaesLatentAndPerFeatureElsewhere) {
+  using enum FeatureScaling;
+  EXPECT_EQ(resolve_scaling(Auto, Method::Dcae, FeatureKind::Latent), Pooled);
+  EXPECT_EQ(resolve_scaling(Auto, Method::Dcae, FeatureKind::Stats), PerFeature);
+  EXPECT_EQ(resolve_scaling(Auto, Method::Hybrid, FeatureKind::Latent), PerFeature);  // two kinds side by side
+  EXPECT_EQ(resolve_scaling(PerFeature, Method::Dcae, FeatureKind::Latent), PerFeature);
+  EXPECT_EQ(resolve_scaling(Pooled, Method::Dcae, FeatureKind::Stats), Pooled);
 }
 
 TEST(Views, PredictionsAreTheMeanOverViews) {

@@ -25,6 +25,12 @@ enum class ClassifierKind { Mlp, Linear };
 // (--method dcae), per feature otherwise.
 enum class FeatureScaling { Auto, PerFeature, Pooled };
 
+// What auto means for a run of method m reading features f (the other choices stand as given).
+constexpr FeatureScaling resolve_scaling(FeatureScaling asked, Method m, FeatureKind f) {
+  if (asked != FeatureScaling::Auto) return asked;
+  return m == Method::Dcae && f == FeatureKind::Latent ? FeatureScaling::Pooled : FeatureScaling::PerFeature;
+}
+
 // The early-stopping cells: whole specimens (when the data names them; else the last cells of each
 // class in file order), or a seeded stratified random slice.
 enum class Holdout { Specimen, Random };

@@ -148,6 +148,8 @@ std::vector<float> download_features(Backend& be, const DeviceFeatures& f);
 // Pooled scaling (method_kinds.h) keeps the centring and gives every feature the same inv_std.
 struct FeatureScaler {
   std::vector<float> mean, inv_std;
+  // How fit_feature_scaler fitted inv_std (for reports; a checkpoint stores only the numbers).
+  FeatureScaling scaling = FeatureScaling::PerFeature;
 };
 FeatureScaler fit_feature_scaler(Backend& be, const DeviceFeatures& f, const std::vector<int>& rows,
                                  FeatureScaling scaling = FeatureScaling::PerFeature);
