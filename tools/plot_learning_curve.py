@@ -5,7 +5,9 @@
 
 TABLE.csv has the columns series,cells,seed,mca (mca in percent), one row per run; each series
 becomes one line through the means over seeds, with the seeds' spread as error bars (sample
-std). Needs numpy and matplotlib (pip install numpy matplotlib); hep2 itself does not.
+std). docs/learning_curve.csv is the table of docs/learning_curve.png. Needs numpy and
+matplotlib (Debian: apt-get install python3-matplotlib; or pip install numpy matplotlib); hep2
+itself does not.
 """
 import csv
 import sys
