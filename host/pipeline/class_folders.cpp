@@ -1,4 +1,5 @@
-// Reading a dataset laid out as one folder per class (the I3A distribution's own layout).
+// Reading a dataset laid out as one folder per class (the I3A distribution's own layout), and which
+// files of a folder are cells and which their masks.
 #include "hep2/pipeline/class_folders.h"
 
 #include <algorithm>
@@ -6,6 +7,7 @@
 #include <system_error>
 
 #include "hep2/core/error.h"
+#include "hep2/core/lower_case.h"
 #include "hep2/pipeline/cell_list.h"
 
 namespace hep2 {
@@ -14,18 +16,30 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 bool ends_with_mask(const std::string& stem) {
-  const std::string s = lower(stem);
+  const std::string s = lower_case(stem);
   return s.size() >= 5 && s.compare(s.size() - 5, 5, "_mask") == 0;
 }
 
-// Image files directly in `dir`, sorted by name; masks (*_mask.*) are not cells.
-std::vector<fs::path> images_in(const fs::path& dir) {
+}  // namespace
+
+// The formats io/image_io.h reads (its header check knows each of them).
+constexpr const char* kImageExtensions[] = {"png", "tif", "tiff", "bmp", "jpg", "jpeg", "pbm", "pgm", "ppm"};
+
+bool is_image_extension(const std::string& extension) {
+  const std::string e = lower_case(extension);
+  for (const char* known : kImageExtensions)
+    if (e == std::string(".") + known) return true;
+  return false;
+}
+
+std::string image_extensions() {
+  std::string out;
+  for (const char* known : kImageExtensions) out += (out.empty() ? "" : ", ") + std::string(known);
+  return out;
+}
+
+std::vector<fs::path> cell_images_in(const fs::path& dir) {
   std::vector<fs::path> out;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
@@ -39,8 +53,7 @@ std::vector<fs::path> images_in(const fs::path& dir) {
   return out;
 }
 
-// The mask of `image` in `mask_dir` (root/masks/<Class>) or beside the image; empty when none.
-std::string find_mask(const fs::path& image, const fs::path& mask_dir) {
+std::string mask_of(const fs::path& image, const fs::path& mask_dir) {
   const std::string stem = image.stem().string();
   std::error_code ec;
   for (const fs::path& dir : {mask_dir, image.parent_path()}) {
@@ -53,13 +66,6 @@ std::string find_mask(const fs::path& image, const fs::path& mask_dir) {
   return "";
 }
 
-}  // namespace
-
-bool is_image_extension(const std::string& extension) {
-  const std::string e = lower(extension);
-  return e == ".png" || e == ".tif" || e == ".tiff" || e == ".bmp" || e == ".jpg" || e == ".jpeg";
-}
-
 CellList read_class_folders(const std::string& root_path) {
   const fs::path root(root_path);
   std::error_code ec;
@@ -69,7 +75,7 @@ CellList read_class_folders(const std::string& root_path) {
   for (const auto& entry : fs::directory_iterator(root, ec)) {
     if (!entry.is_directory()) continue;
     const std::string name = entry.path().filename().string();
-    if (name.empty() || name[0] == '.' || lower(name) == "masks") continue;
+    if (name.empty() || name[0] == '.' || lower_case(name) == "masks") continue;
     classes.push_back(name);
   }
   if (ec) fail("cannot list folder '", root_path, "': ", ec.message());
@@ -79,24 +85,24 @@ CellList read_class_folders(const std::string& root_path) {
   list.source = root_path;
   if (classes.empty()) {
     // A flat folder of images: cells to classify, with no labels.
-    for (const fs::path& image : images_in(root)) {
+    for (const fs::path& image : cell_images_in(root)) {
       CellRecord cell;
       cell.path = image.string();
-      cell.mask = find_mask(image, root / "masks");
+      cell.mask = mask_of(image, root / "masks");
       list.cells.push_back(std::move(cell));
     }
     if (list.cells.empty())
       fail("folder '", root_path, "' holds neither class folders (<folder>/<Class>/*.png) nor images ",
-           "(png, tif, tiff, bmp, jpg, jpeg)");
+           "(", image_extensions(), ")");
     return list;
   }
 
   list.class_names = classes;
   for (size_t c = 0; c < classes.size(); ++c) {
     const fs::path class_dir = root / classes[c];
-    const std::vector<fs::path> images = images_in(class_dir);
+    const std::vector<fs::path> images = cell_images_in(class_dir);
     if (images.empty())
-      fail("class folder '", class_dir.string(), "' holds no image (png, tif, tiff, bmp, jpg, jpeg): ",
+      fail("class folder '", class_dir.string(), "' holds no image (", image_extensions(), "): ",
            "add its cells or remove the folder");
     // When a class has a mask folder, every one of its cells must have a mask there.
     fs::path mask_dir = root / "masks" / classes[c];
@@ -106,7 +112,7 @@ CellList read_class_folders(const std::string& root_path) {
       CellRecord cell;
       cell.path = image.string();
       cell.label = int(c);
-      cell.mask = find_mask(image, masks_expected ? mask_dir : fs::path());
+      cell.mask = mask_of(image, masks_expected ? mask_dir : fs::path());
       if (masks_expected && cell.mask.empty())
         fail("image '", image.string(), "' has no mask: looked for '",
              (mask_dir / (image.stem().string() + "_Mask.png")).string(), "' and '",

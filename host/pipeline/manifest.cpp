@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "hep2/core/error.h"
+#include "hep2/core/lower_case.h"
 #include "hep2/io/atomic_file.h"
 
 namespace hep2 {
@@ -11,11 +12,6 @@ namespace hep2 {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string trimmed(const std::string& s) {
   const size_t b = s.find_first_not_of(" \t\r\n");
@@ -49,9 +45,9 @@ bool exists_file(const fs::path& p) {
 }  // namespace
 
 int CsvTable::column(const std::string& name) const {
-  const std::string want = lower(name);
+  const std::string want = lower_case(name);
   for (size_t i = 0; i < header.size(); ++i)
-    if (lower(trimmed(header[i])) == want) return int(i);
+    if (lower_case(trimmed(header[i])) == want) return int(i);
   return -1;
 }
 

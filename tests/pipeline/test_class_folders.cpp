@@ -104,9 +104,10 @@ TEST(ClassFolders, MissingOrEmptyRootIsAnError) {
 }
 
 TEST(ClassFolders, ImageExtensions) {
-  for (const char* e : {".png", ".PNG", ".tif", ".TIFF", ".bmp", ".jpg", ".JPEG"})
+  for (const char* e : {".png", ".PNG", ".tif", ".TIFF", ".bmp", ".jpg", ".JPEG", ".pgm", ".PPM"})
     EXPECT_TRUE(is_image_extension(e)) << e;
-  for (const char* e : {".txt", ".csv", "", ".png.bak", ".gif"}) EXPECT_FALSE(is_image_extension(e)) << e;
+  for (const char* e : {".txt", ".csv", "", ".png.bak", ".gif", "png", "."}) EXPECT_FALSE(is_image_extension(e)) << e;
+  EXPECT_EQ(image_extensions(), "png, tif, tiff, bmp, jpg, jpeg, pbm, pgm, ppm");
 }
 
 }  // namespace

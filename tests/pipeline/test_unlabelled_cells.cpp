@@ -48,10 +48,26 @@ TEST(UnlabelledCells, AFlatFolderGivesItsImagesInNameOrderWithTheirMasks) {
   EXPECT_EQ(list.cells[1].path, dir.file("cells/b.png"));
   EXPECT_EQ(list.cells[1].mask, "");
   for (const CellRecord& c : list.cells) EXPECT_EQ(c.label, -1);
-  // One image alone.
+  // One image alone, with its mask where there is one.
   const CellList one = open_unlabelled(dir.file("cells/b.png"));
   ASSERT_EQ(one.cells.size(), 1u);
   EXPECT_EQ(one.cells[0].label, -1);
+  EXPECT_EQ(one.cells[0].mask, "");
+  EXPECT_EQ(open_unlabelled(dir.file("cells/a.tif")).cells[0].mask, dir.file("cells/a_mask.png"));
+}
+
+TEST(UnlabelledCells, AFlatFolderFindsMasksAsClassFoldersDo) {
+  // I3A names masks <ID>_Mask.png, in a masks folder or beside the cells.
+  TempDir dir;
+  write_image(dir.file("cells/07924.png"), gradient8(8, 8));
+  write_image(dir.file("cells/masks/07924_Mask.png"), gradient8(8, 8));
+  write_image(dir.file("cells/07925.png"), gradient8(8, 8));
+  write_image(dir.file("cells/07925_Mask.png"), gradient8(8, 8));
+  const CellList list = open_unlabelled(dir.str() + "/cells");
+  ASSERT_EQ(list.cells.size(), 2u);  // the masks folder is not a class, a mask is not a cell
+  EXPECT_EQ(list.cells[0].mask, dir.file("cells/masks/07924_Mask.png"));
+  EXPECT_EQ(list.cells[1].mask, dir.file("cells/07925_Mask.png"));
+  EXPECT_TRUE(list.class_names.empty());
 }
 
 TEST(UnlabelledCells, AFolderOfClassFoldersIsReadAsTrainingDataIs) {
